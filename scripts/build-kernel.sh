@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Build the test kernel from Debian's linux-source-6.1, cached outside the
+# work tree and keyed on the source package version plus every config
+# fragment, so clones and CI reuse one build and never rebuild it unchanged.
+#
+#   scripts/build-kernel.sh            build if needed, print the tree's path
+#   scripts/build-kernel.sh --dir      print the tree's path, build nothing
+source "$(dirname "$0")/common.sh"
+
+# Bump when this script changes how the tree is built.
+BUILD_RECIPE=1
+
+fragments=("$DEVEXCL_ROOT/scripts/kernel/trim.config")
+[ "$DEVEXCL_FLAVOUR" = debug ] && fragments+=("@kernel/configs/debug.config")
+[ "$DEVEXCL_FLAVOUR" = default ] || [ "$DEVEXCL_FLAVOUR" = debug ] ||
+	die "DEVEXCL_FLAVOUR must be 'default' or 'debug', not '$DEVEXCL_FLAVOUR'"
+# The project's own fragment goes last so that it wins every conflict.
+fragments+=("$DEVEXCL_ROOT/selftests/config")
+
+src_version=$(dpkg-query -W -f='${Version}' "$KERNEL_SRC_PKG" 2>/dev/null) ||
+	die "$KERNEL_SRC_PKG is not installed (run scripts/deps.sh)"
+
+cache_key() {
+	{
+		echo "recipe $BUILD_RECIPE"
+		echo "source $KERNEL_SRC_PKG $src_version"
+		echo "flavour $DEVEXCL_FLAVOUR"
+		for f in "${fragments[@]}"; do
+			case $f in
+			@*) echo "in-tree ${f#@}" ;;
+			*) sha256sum <"$f" ;;
+			esac
+		done
+	} | sha256sum | cut -c1-16
+}
+
+kdir_root="$DEVEXCL_CACHE/kernel-$DEVEXCL_FLAVOUR-$(cache_key)"
+kdir="$kdir_root/linux"
+
+if [ "${1:-}" = --dir ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+if [ -f "$kdir_root/.complete" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+mkdir -p "$kdir_root"
+exec 9>"$kdir_root/.lock"
+flock 9
+if [ -f "$kdir_root/.complete" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+# Check that each fragment line survived olddefconfig: Kconfig silently
+# drops options whose dependencies are missing.
+verify_fragment() {
+	local frag=$1 strict=$2 line opt want got bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			opt=${line%%=*}
+			want=${line#*=}
+			;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }
+			opt=${opt%% *}
+			want=n
+			;;
+		*) continue ;;
+		esac
+		got=$(grep -E "^$opt=" .config | cut -d= -f2- || true)
+		[ -n "$got" ] || got=n
+		if [ "$got" != "$want" ]; then
+			if [ "$strict" = strict ]; then
+				log "config: $opt wanted '$want', got '$got' ($frag)"
+				bad=1
+			else
+				log "config note: $opt stays '$got' ($frag)"
+			fi
+		fi
+	done <"$frag"
+	return $bad
+}
+
+start=$(date +%s)
+if [ ! -f "$kdir/Makefile" ]; then
+	log "extracting $KERNEL_SRC_TARBALL ($src_version)"
+	rm -rf "$kdir" "$kdir_root/linux-source-6.1"
+	tar -xf "$KERNEL_SRC_TARBALL" -C "$kdir_root"
+	mv "$kdir_root/linux-source-6.1" "$kdir"
+fi
+
+cd "$kdir"
+if [ ! -f .config.devexcl ]; then
+	log "configuring ($DEVEXCL_FLAVOUR): x86_64_defconfig + kvm_guest.config + fragments"
+	make -s x86_64_defconfig
+	merge_args=(kernel/configs/kvm_guest.config)
+	for f in "${fragments[@]}"; do
+		case $f in
+		@*) merge_args+=("${f#@}") ;;
+		*) merge_args+=("$f") ;;
+		esac
+	done
+	scripts/kconfig/merge_config.sh -m .config "${merge_args[@]}" >/dev/null
+	make -s olddefconfig
+	verify_fragment "$DEVEXCL_ROOT/selftests/config" strict ||
+		die "Kconfig dropped options of selftests/config (see above)"
+	verify_fragment "$DEVEXCL_ROOT/scripts/kernel/trim.config" lenient || true
+	cp .config .config.devexcl
+fi
+
+log "building bzImage and modules with -j$(jobs_count) (a cold build takes minutes)"
+make -s -j"$(jobs_count)" bzImage modules
+rm -rf "$kdir_root/modroot"
+make -s INSTALL_MOD_PATH="$kdir_root/modroot" INSTALL_MOD_STRIP=1 modules_install
+date -u +%FT%TZ >"$kdir_root/.complete"
+log "kernel ready in $(($(date +%s) - start)) s: $kdir"
+echo "$kdir"
