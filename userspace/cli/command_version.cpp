@@ -1,0 +1,61 @@
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "devexcl/device.hpp"
+#include "devexcl/error.hpp"
+#include "devexcl/json_writer.hpp"
+
+namespace devexcl::cli {
+
+int command_version(const Invocation& inv, std::ostream& out) {
+    if (!inv.args.empty()) {
+        throw UsageError("version takes no arguments");
+    }
+    struct stat st {};
+    if (::stat(inv.device.c_str(), &st) != 0) {
+        throw_last_errno("stat " + inv.device);
+    }
+    Device dev = Device::open(inv.device);
+    Version v = dev.version();
+    unsigned mode = st.st_mode & 07777;
+
+    if (inv.json) {
+        JsonWriter j;
+        j.begin_object();
+        j.key("library_abi").begin_object();
+        j.field("major", std::uint64_t{DEVEXCL_ABI_MAJOR});
+        j.field("minor", std::uint64_t{DEVEXCL_ABI_MINOR});
+        j.end_object();
+        j.key("module_abi").begin_object();
+        j.field("major", v.abi_major).field("minor", v.abi_minor).end_object();
+        j.field("compatible", v.compatible());
+        j.field("features", v.features);
+        j.field("page_size", v.page_size);
+        j.field("max_range_bytes", v.max_range_bytes);
+        j.key("device").begin_object();
+        j.field("path", inv.device);
+        j.field("major", std::uint64_t{major(st.st_rdev)});
+        j.field("minor", std::uint64_t{minor(st.st_rdev)});
+        j.field("mode", std::uint64_t{mode});
+        j.end_object();
+        j.end_object();
+        out << j.str() << '\n';
+    } else {
+        char modebuf[8];
+        std::snprintf(modebuf, sizeof(modebuf), "%04o", mode);
+        out << "library ABI     " << DEVEXCL_ABI_MAJOR << '.' << DEVEXCL_ABI_MINOR << '\n'
+            << "module ABI      " << v.abi_major << '.' << v.abi_minor
+            << (v.compatible() ? "" : "  (INCOMPATIBLE)") << '\n'
+            << "features        0x" << std::hex << v.features << std::dec << '\n'
+            << "page size       " << v.page_size << '\n'
+            << "max range       " << v.max_range_bytes << " bytes\n"
+            << "device          " << inv.device << " (char " << major(st.st_rdev) << ':'
+            << minor(st.st_rdev) << ", mode " << modebuf << ")\n";
+    }
+    return v.compatible() ? 0 : 1;
+}
+
+}  // namespace devexcl::cli
