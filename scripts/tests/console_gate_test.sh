@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Host-side cases for scripts/console-gate.sh on synthetic console logs. Prints KTAP.
+set -uo pipefail
+gate="$(dirname "$0")/../console-gate.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+expect() { # expect NAME WANT_STATUS LOG_TEXT
+	local name=$1 want=$2 got=0
+	printf '%s\n' "$3" >"$tmp/log"
+	"$gate" "$tmp/log" 2>/dev/null || got=$?
+	n=$((n + 1))
+	if [ "$got" -eq "$want" ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name # gate exit $got, wanted $want"
+		failed=1
+	fi
+}
+
+echo "TAP version 13"
+echo "1..7"
+expect clean_boot_passes 0 '[    0.000000] Linux version 6.1.192
+[    1.000000] devexcl: loaded, ABI 1.0'
+expect warning_fails 1 '[   12.345678] WARNING: CPU: 1 PID: 77 at mm/memory.c:100 foo+0x1/0x2'
+expect bug_fails 1 '[    3.100000] BUG: kernel NULL pointer dereference, address: 0000000000000000'
+expect lockdep_fails 1 '[    5.000000] ======================================================
+[    5.000001] WARNING: possible circular locking dependency detected'
+expect hung_task_fails 1 '[  200.000000] INFO: task devexcl_selfte:88 blocked for more than 60 seconds.'
+expect oops_fails 1 '[    9.000000] Oops: 0000 [#1] PREEMPT SMP'
+expect test_output_mentioning_warning_passes 0 '# RUN Foo.PrintsWARNING: in its own output
+ok 1 Foo.PrintsWARNING: in its own output'
+exit $failed

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Style gates as KTAP: checkpatch.pl --strict (from the test kernel's tree)
+# over module/, and clang-format over the C++ sources.
+#   style_test.sh [checkpatch|clang-format]...   (default: both)
+source "$(dirname "$0")/../common.sh"
+cd "$DEVEXCL_ROOT"
+
+checks=("$@")
+[ ${#checks[@]} -gt 0 ] || checks=(checkpatch clang-format)
+
+run_checkpatch() {
+	local kdir
+	kdir=$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --dir)
+	# --no-tree: this is not a kernel tree; --strict: the bar for new drivers.
+	"$kdir/scripts/checkpatch.pl" --strict --no-tree --show-types --terse --quiet \
+		-f module/*.c $(ls module/*.h 2>/dev/null) module/uapi/*.h
+}
+
+run_clang_format() {
+	find userspace selftests \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
+		xargs -0 clang-format --dry-run --Werror 2>&1
+}
+
+echo "TAP version 13"
+echo "1..${#checks[@]}"
+n=0
+failed=0
+for check in "${checks[@]}"; do
+	n=$((n + 1))
+	status=0
+	case $check in
+	checkpatch) out=$(run_checkpatch 2>&1) || status=$? ;;
+	clang-format) out=$(run_clang_format) || status=$? ;;
+	*) die "unknown check $check" ;;
+	esac
+	if [ $status -eq 0 ]; then
+		echo "ok $n ${check}_clean"
+	else
+		printf '%s\n' "$out" | head -40 | sed 's/^/# /'
+		echo "not ok $n ${check}_clean"
+		failed=1
+	fi
+done
+exit $failed

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Boot the test kernel in QEMU and run one command in it.
+#
+#   scripts/vm.sh [options] [--] COMMAND...    run COMMAND (sh -c) as root in the VM
+#   scripts/vm.sh --shell                      interactive shell on the console
+#
+# options:
+#   --timeout SECONDS   kill the VM after this long (default 900)
+#   --kvm               use KVM (opt-in: on some hosts a KVM guest hangs)
+#   --name NAME         log directory under build/vm/runs (default: run)
+#   --no-gate           do not fail on kernel splats (the gate's own self-test)
+#
+# Writes build/vm/runs/NAME/{console.log,output.log,peer.log}. Exits with the
+# guest command's status; 124 on timeout; 125 if the guest died without
+# reporting one; 1 if the console shows BUG/WARNING/Oops/lockdep/... even
+# when the command succeeded.
+source "$(dirname "$0")/common.sh"
+
+timeout_s=900
+accel=tcg
+name=run
+shell=0
+gate=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) timeout_s=$2; shift 2 ;;
+	--kvm) accel=kvm; shift ;;
+	--name) name=$2; shift 2 ;;
+	--shell) shell=1; shift ;;
+	--no-gate) gate=0; shift ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $shell -eq 1 ] || [ $# -gt 0 ] || die "no command given (or use --shell)"
+
+kdir=$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --dir)
+bzimage="$kdir/arch/x86/boot/bzImage"
+[ -f "$bzimage" ] || die "no test kernel at $kdir (run 'make kernel')"
+
+vm_out="$DEVEXCL_BUILD/vm"
+run_dir="$vm_out/runs/$name"
+mkdir -p "$run_dir"
+base="$vm_out/initramfs.cpio"
+"$DEVEXCL_ROOT/scripts/mkinitramfs.sh" "$kdir" "$base"
+
+# The command rides in a second cpio archive appended to the base one.
+cmd_stage=$(mktemp -d)
+trap 'rm -rf "$cmd_stage"' EXIT
+mkdir -p "$cmd_stage/devexcl"
+if [ $shell -eq 1 ]; then
+	echo shell >"$cmd_stage/devexcl/mode"
+else
+	echo run >"$cmd_stage/devexcl/mode"
+	printf '%s\n' "$*" >"$cmd_stage/devexcl/cmd"
+fi
+initrd="$run_dir/initramfs.cpio"
+(cd "$cmd_stage" && find devexcl | cpio -o -H newc --quiet -R 0:0) | cat "$base" - >"$initrd"
+
+console="$run_dir/console.log"
+output="$run_dir/output.log"
+peer="$run_dir/peer.log"
+: >"$console"
+: >"$output"
+: >"$peer"
+
+qemu=(qemu-system-x86_64 -machine "accel=$accel" -smp 2 -m 4G -nodefaults -no-reboot
+	-display none -kernel "$bzimage" -initrd "$initrd")
+if [ "$accel" = tcg ]; then
+	qemu+=(-cpu max)
+else
+	[ -w /dev/kvm ] || die "--kvm needs a writable /dev/kvm"
+	qemu+=(-cpu host)
+fi
+append="console=ttyS0 panic=-1 oops=panic hung_task_panic=1 softlockup_panic=1"
+append+=" printk.time=1 transparent_hugepage=madvise numa=fake=2 loglevel=5"
+
+if [ $shell -eq 1 ]; then
+	qemu+=(-serial mon:stdio -serial "file:$output" -serial "file:$peer"
+		-virtfs "local,path=$DEVEXCL_ROOT,mount_tag=hostshare,security_model=none,readonly=on")
+	exec "${qemu[@]}" -append "$append"
+fi
+
+log "booting $(basename "$kdir")/bzImage under $accel (timeout ${timeout_s}s); console: $console"
+"${qemu[@]}" -append "$append" -monitor none \
+	-serial "file:$console" -serial "file:$output" -serial "file:$peer" </dev/null &
+qemu_pid=$!
+# Show the console live; tail exits when QEMU does.
+tail -n +1 -F --pid=$qemu_pid "$console" 2>/dev/null &
+tail_pid=$!
+
+deadline=$((SECONDS + timeout_s))
+timed_out=0
+while kill -0 $qemu_pid 2>/dev/null; do
+	if [ $SECONDS -ge $deadline ]; then
+		timed_out=1
+		kill $qemu_pid 2>/dev/null || true
+		break
+	fi
+	sleep 1
+done
+wait $qemu_pid 2>/dev/null || true
+wait $tail_pid 2>/dev/null || true
+
+status=$(sed -nE 's/.*devexcl-vm: exit status ([0-9]+).*/\1/p' "$console" | tail -n 1)
+if [ $timed_out -eq 1 ]; then
+	log "VM timed out after ${timeout_s}s"
+	status=124
+elif [ -z "$status" ]; then
+	log "the guest died without reporting an exit status (panic or crash?)"
+	status=125
+fi
+
+if [ $gate -eq 1 ] && ! "$DEVEXCL_ROOT/scripts/console-gate.sh" "$console"; then
+	[ "$status" -ne 0 ] || status=1
+fi
+exit "$status"
