@@ -1,0 +1,68 @@
+# devexcl: top-level entry points. `make run` and `make check` do everything
+# on a fresh Debian 12 machine as root, installing what is missing.
+#
+# (kbuild reads ./Kbuild, not this file, when it builds the module.)
+
+SHELL := /bin/bash
+BUILD := $(CURDIR)/build
+KDIR = $(shell $(CURDIR)/scripts/build-kernel.sh --dir)
+JOBS ?= $(shell nproc)
+export DEVEXCL_BUILD := $(BUILD)
+
+.PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
+	run check vm-shell bench checkpatch format format-check clean help
+
+all: module userspace selftests
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## deps        install missing Debian packages (quick when all are present)
+deps:
+	@scripts/deps.sh
+
+## kernel      build (or reuse from ~/.cache/devexcl) the 6.1 test kernel
+kernel: deps
+	@scripts/build-kernel.sh >/dev/null
+
+## module      build devexcl.ko against the test kernel (-Werror)
+module: kernel
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+## userspace   build libdevexcl, the devexcl CLI and the host tests
+userspace: deps
+	cmake -S userspace -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/host -j $(JOBS)
+
+## selftests   build the static VM suite, CLI and the peer hmm-tests
+selftests: kernel
+	$(MAKE) -C selftests KDIR=$(KDIR) OUTPUT=$(BUILD)/vm JOBS=$(JOBS)
+
+## run         the main job: build, boot the VM and run the demo
+run: all
+	scripts/vm.sh --name demo --timeout 600 -- /opt/devexcl/demo.sh
+
+## check       host tests, the VM suite, the console-gate self-test, the peer
+check: all
+	scripts/check.sh
+
+## vm-shell    an interactive VM with the module, tools and /host (this repo)
+vm-shell: all
+	scripts/vm.sh --shell
+
+## checkpatch  checkpatch.pl --strict from the 6.1 tree over module/
+checkpatch: kernel
+	scripts/tests/style_test.sh checkpatch
+
+## format-check clang-format over all C++ sources (no changes)
+format-check: deps
+	scripts/tests/style_test.sh clang-format
+
+## format      reformat all C++ sources in place
+format: deps
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+## clean       remove build outputs (the kernel cache stays; see README)
+clean:
+	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)
