@@ -8,22 +8,21 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sizes.h>
 #include <linux/uaccess.h>
 
-#include "uapi/devexcl.h"
-
-#define DEVEXCL_MAX_RANGE_BYTES SZ_1G
+#include "devexcl.h"
+#include "objid.h"
 
 static long devexcl_ioctl_version(void __user *uarg)
 {
 	struct devexcl_version ver = {
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
-		.features = 0,
+		.features = DEVEXCL_FEAT_EXCLUSIVE,
 		.page_size = PAGE_SIZE,
 		.max_range_bytes = DEVEXCL_MAX_RANGE_BYTES,
 	};
@@ -34,18 +33,51 @@ static long devexcl_ioctl_version(void __user *uarg)
 static long devexcl_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
+	struct devexcl_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case DEVEXCL_IOC_VERSION:
 		return devexcl_ioctl_version(uarg);
+	case DEVEXCL_IOC_BIND:
+		return devexcl_ioctl_bind(ctx, uarg);
+	case DEVEXCL_IOC_MARK:
+		return devexcl_ioctl_mark(ctx, uarg);
+	case DEVEXCL_IOC_RELEASE:
+		return devexcl_ioctl_release(ctx, uarg);
+	case DEVEXCL_IOC_STATUS:
+		return devexcl_ioctl_status(ctx, uarg);
+	case DEVEXCL_IOC_ACCESS:
+		return devexcl_ioctl_access(ctx, uarg);
+	case DEVEXCL_IOC_COUNTERS:
+		return devexcl_ioctl_counters(ctx, uarg);
+	case DEVEXCL_IOC_REVOCATIONS:
+		return devexcl_ioctl_revocations(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int devexcl_open(struct inode *inode, struct file *file)
+{
+	struct devexcl_ctx *ctx = devexcl_ctx_create();
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	file->private_data = ctx;
+	return 0;
+}
+
+static int devexcl_release(struct inode *inode, struct file *file)
+{
+	devexcl_ctx_destroy(file->private_data);
+	return 0;
+}
+
 static const struct file_operations devexcl_fops = {
 	.owner = THIS_MODULE,
+	.open = devexcl_open,
+	.release = devexcl_release,
 	.unlocked_ioctl = devexcl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -63,6 +95,7 @@ static int __init devexcl_init(void)
 {
 	int ret;
 
+	devexcl_objid_init();
 	ret = misc_register(&devexcl_miscdev);
 	if (ret)
 		return ret;

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device context lifetime and its binding to a target process.
+ *
+ * A context holds an mmgrab() reference on its target mm, never an
+ * mmget(): the target may exit at any time. Each operation takes a
+ * temporary mmget_not_zero() and fails with ESRCH once the address space
+ * is gone.
+ */
+#include <linux/capability.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "devexcl.h"
+#include "objid.h"
+
+/**
+ * devexcl_ctx_create() - a new context bound to the caller's address space
+ *
+ * Return: the context, or ERR_PTR(-ENOMEM).
+ */
+struct devexcl_ctx *devexcl_ctx_create(void)
+{
+	struct devexcl_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&ctx->op_lock);
+	mutex_init(&ctx->lock);
+	xa_init(&ctx->pages);
+	INIT_LIST_HEAD(&ctx->regions);
+	ctx->id = devexcl_objid(ctx, DEVEXCL_OBJID_CONTEXT);
+	if (current->mm) {
+		mmgrab(current->mm);
+		ctx->mm = current->mm;
+		ctx->target = get_task_pid(current, PIDTYPE_TGID);
+	}
+	return ctx;
+}
+
+/**
+ * devexcl_ctx_destroy() - the last close: give everything back
+ * @ctx: the context
+ *
+ * Restores the CPU mapping of every page the device still holds (if the
+ * target still has an address space), removes the notifiers and drops the
+ * references. Nothing here fails.
+ */
+void devexcl_ctx_destroy(struct devexcl_ctx *ctx)
+{
+	int i;
+
+	devexcl_release_all(ctx);
+	devexcl_remove_regions(ctx, false);
+	xa_destroy(&ctx->pages);
+	for (i = 0; i < DEVEXCL_REVOCATION_LOG; i++)
+		put_pid(ctx->log[i].trigger);
+	if (ctx->mm)
+		mmdrop(ctx->mm);
+	put_pid(ctx->target);
+	mutex_destroy(&ctx->lock);
+	mutex_destroy(&ctx->op_lock);
+	kfree(ctx);
+}
+
+/**
+ * devexcl_ctx_get_mm() - a usable reference on the target address space
+ * @ctx: the context
+ *
+ * Return: the mm with mm_users raised (mmput() it), or NULL if the context
+ * has no target or the target has exited.
+ */
+struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx)
+{
+	if (ctx->mm && mmget_not_zero(ctx->mm))
+		return ctx->mm;
+	return NULL;
+}
+
+/*
+ * ptrace_may_access() is not exported on 6.1, so the rule is conservative:
+ * the caller belongs to the target's thread group, or has CAP_SYS_PTRACE.
+ */
+static bool devexcl_may_act_on(struct task_struct *task)
+{
+	return same_thread_group(task, current) || capable(CAP_SYS_PTRACE);
+}
+
+static struct pid *devexcl_bind_pid(const struct devexcl_bind *req)
+{
+	struct pid *pid;
+
+	if (req->flags & DEVEXCL_BIND_PIDFD) {
+		if (req->pid || req->pidfd > INT_MAX)
+			return ERR_PTR(-EINVAL);
+		return devexcl_pidfd_get_pid(req->pidfd);
+	}
+	if (req->pidfd || !req->pid || req->pid > INT_MAX)
+		return ERR_PTR(-EINVAL);
+	pid = find_get_pid(req->pid);
+	return pid ?: ERR_PTR(-ESRCH);
+}
+
+/**
+ * devexcl_ioctl_bind() - DEVEXCL_IOC_BIND: act on another process
+ * @ctx: the context
+ * @uarg: struct devexcl_bind
+ *
+ * Return: 0; EINVAL for bad arguments, EBADF for a closed pidfd, ESRCH if
+ * there is no such process or it has no address space, EPERM without
+ * ptrace-level rights, EBUSY while the context holds pages.
+ */
+long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
+{
+	struct devexcl_bind req;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+	long ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~DEVEXCL_BIND_PIDFD) || req.reserved)
+		return -EINVAL;
+	pid = devexcl_bind_pid(&req);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
+
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	if (!devexcl_may_act_on(task)) {
+		ret = -EPERM;
+		goto out_task;
+	}
+	mm = get_task_mm(task);
+	if (!mm) {
+		ret = -ESRCH;
+		goto out_task;
+	}
+
+	mutex_lock(&ctx->op_lock);
+	if (READ_ONCE(ctx->nr_held)) {
+		ret = -EBUSY;
+	} else {
+		devexcl_remove_regions(ctx, false);
+		mmgrab(mm);
+		if (ctx->mm)
+			mmdrop(ctx->mm);
+		ctx->mm = mm;
+		put_pid(ctx->target);
+		ctx->target = get_task_pid(task, PIDTYPE_TGID);
+		ret = 0;
+	}
+	mutex_unlock(&ctx->op_lock);
+	mmput(mm);
+out_task:
+	put_task_struct(task);
+	return ret;
+}
+
+/**
+ * devexcl_validate_range() - the checks every range ioctl makes first
+ * @ctx: the context
+ * @start: first byte
+ * @length: bytes
+ *
+ * Return: 0; EINVAL for an unaligned, empty or wrapping range, E2BIG above
+ * the per-call cap, EFAULT for a range reaching past the user address space.
+ */
+int devexcl_validate_range(struct devexcl_ctx *ctx, u64 start, u64 length)
+{
+	if (!length || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+	if (start + length < start)
+		return -EINVAL;
+	if (length > DEVEXCL_MAX_RANGE_BYTES)
+		return -E2BIG;
+	if (start + length > TASK_SIZE_MAX)
+		return -EFAULT;
+	return 0;
+}

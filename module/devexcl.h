@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * devexcl internals shared between the module's files.
+ */
+#ifndef _DEVEXCL_H
+#define _DEVEXCL_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/xarray.h>
+
+#include "uapi/devexcl.h"
+
+#define DEVEXCL_MAX_RANGE_BYTES SZ_1G
+#define DEVEXCL_MAX_REGIONS 1024
+
+/* Revocation log entry, kernel side: the pid is translated when read. */
+struct devexcl_revocation_rec {
+	u64 seq;
+	unsigned long start;
+	unsigned long end;
+	unsigned long npages;
+	u8 cause;
+	struct pid *trigger;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct devexcl_ctx - one open /dev/devexcl: one simulated device
+ * @op_lock: serialises this context's ioctls and protects @regions. Outer
+ *	lock: taken before mmap_lock, never by a notifier.
+ * @lock: protects @pages, the log and the counters. Taken by the MMU
+ *	notifier, so under it nothing may sleep on memory reclaim, fault, or
+ *	take mmap_lock: no GFP_KERNEL, no user copies.
+ * @pages: page index -> xa_value (see exclusive.c); DEVEXCL_XA_HELD marks held pages
+ * @mm: the target address space (mmgrab'ed), or NULL
+ * @target: the target's thread-group pid, for reporting
+ * @regions: struct devexcl_region, one MMU interval notifier each
+ * @nr_regions: length of @regions
+ * @id: the id user space sees
+ * @revoke_seq: last revocation batch number
+ * @nr_held: pages held now
+ * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
+ * @counters: what DEVEXCL_IOC_COUNTERS reports
+ */
+struct devexcl_ctx {
+	struct mutex op_lock; /* outer: ioctls, regions */
+	struct mutex lock; /* inner: pages, log, counters; notifier-safe */
+	struct xarray pages;
+	struct mm_struct *mm;
+	struct pid *target;
+	struct list_head regions;
+	unsigned int nr_regions;
+	u64 id;
+	u64 revoke_seq;
+	unsigned long nr_held;
+	struct devexcl_revocation_rec log[DEVEXCL_REVOCATION_LOG];
+	struct devexcl_counters counters;
+};
+
+/**
+ * struct devexcl_region - a marked range, watched by its own interval notifier
+ * @notifier: invalidations of [start, end) in the target
+ * @ctx: the owning context
+ * @start: first address
+ * @end: end address
+ * @node: in ctx->regions
+ */
+struct devexcl_region {
+	struct mmu_interval_notifier notifier;
+	struct devexcl_ctx *ctx;
+	unsigned long start;
+	unsigned long end;
+	struct list_head node;
+};
+
+/* context.c */
+struct devexcl_ctx *devexcl_ctx_create(void);
+void devexcl_ctx_destroy(struct devexcl_ctx *ctx);
+long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg);
+struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx);
+int devexcl_validate_range(struct devexcl_ctx *ctx, u64 start, u64 length);
+
+/* exclusive.c */
+extern const struct mmu_interval_notifier_ops devexcl_region_ops;
+long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg);
+long devexcl_ioctl_release(struct devexcl_ctx *ctx, void __user *uarg);
+long devexcl_ioctl_status(struct devexcl_ctx *ctx, void __user *uarg);
+long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg);
+long devexcl_ioctl_counters(struct devexcl_ctx *ctx, void __user *uarg);
+long devexcl_ioctl_revocations(struct devexcl_ctx *ctx, void __user *uarg);
+void devexcl_release_all(struct devexcl_ctx *ctx);
+void devexcl_remove_regions(struct devexcl_ctx *ctx, bool only_unused);
+
+#endif /* _DEVEXCL_H */

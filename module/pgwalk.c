@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page table walk and entry decoding.
+ *
+ * Locking follows the kernel's own walkers: the caller keeps the page tables
+ * alive (mmap_lock of the mm, or the anon_vma lock for an rmap walk of a
+ * foreign mm), each PMD is read once, and a PMD leaf or a PTE table is then
+ * decoded under its page table lock. A PMD leaf is never passed to
+ * pte_offset_map(), and pfn_swap_entry_to_page() is never used, because it
+ * BUG()s on an unlocked migration entry's page.
+ */
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/hugetlb.h>
+#include <linux/pgtable.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
+
+#include "pgwalk.h"
+#include "uapi/devexcl.h"
+
+static void decode_swp(swp_entry_t entry, struct devexcl_pte_info *info)
+{
+	info->swp = entry;
+	if (is_pte_marker_entry(entry)) {
+		info->kind = DEVEXCL_PTE_MARKER;
+	} else if (is_device_exclusive_entry(entry)) {
+		info->kind = is_writable_device_exclusive_entry(entry) ?
+			DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE :
+			DEVEXCL_PTE_DEVICE_EXCLUSIVE_READ;
+		info->pfn = swp_offset_pfn(entry);
+		info->has_pfn = true;
+	} else if (is_migration_entry(entry)) {
+		info->kind = DEVEXCL_PTE_MIGRATION;
+		info->pfn = swp_offset_pfn(entry);
+		info->has_pfn = true;
+	} else if (is_device_private_entry(entry)) {
+		info->kind = DEVEXCL_PTE_DEVICE_PRIVATE;
+		info->pfn = swp_offset_pfn(entry);
+		info->has_pfn = true;
+	} else if (is_hwpoison_entry(entry)) {
+		info->kind = DEVEXCL_PTE_HWPOISON;
+		info->pfn = swp_offset(entry);
+		info->has_pfn = true;
+	} else if (non_swap_entry(entry)) {
+		info->kind = DEVEXCL_PTE_OTHER;
+	} else {
+		info->kind = DEVEXCL_PTE_SWAP;
+	}
+}
+
+static void decode_pte(pte_t pte, struct devexcl_pte_info *info)
+{
+	if (pte_none(pte)) {
+		info->kind = DEVEXCL_PTE_NONE;
+		return;
+	}
+	if (pte_present(pte)) {
+		info->kind = DEVEXCL_PTE_PRESENT;
+		info->pfn = pte_pfn(pte);
+		info->has_pfn = true;
+		if (pte_write(pte))
+			info->flags |= DEVEXCL_PTEF_WRITE;
+		if (pte_dirty(pte))
+			info->flags |= DEVEXCL_PTEF_DIRTY;
+		if (pte_young(pte))
+			info->flags |= DEVEXCL_PTEF_YOUNG;
+		if (pte_soft_dirty(pte))
+			info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
+		if (pte_uffd_wp(pte))
+			info->flags |= DEVEXCL_PTEF_UFFD_WP;
+		if (is_zero_pfn(info->pfn))
+			info->flags |= DEVEXCL_PTEF_ZERO_PAGE;
+		return;
+	}
+	if (pte_swp_soft_dirty(pte))
+		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
+	if (pte_swp_uffd_wp(pte) || pte_marker_uffd_wp(pte))
+		info->flags |= DEVEXCL_PTEF_UFFD_WP;
+	decode_swp(pte_to_swp_entry(pte), info);
+}
+
+/* A PMD leaf or PMD swap entry, seen from the page at @addr inside it. */
+static void decode_pmd(pmd_t pmd, unsigned long addr,
+		       struct devexcl_pte_info *info)
+{
+	unsigned long index = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+
+	info->flags |= DEVEXCL_PTEF_PMD;
+	if (pmd_present(pmd)) {
+		info->kind = DEVEXCL_PTE_PRESENT;
+		info->pfn = pmd_pfn(pmd) + index;
+		info->has_pfn = true;
+		if (pmd_write(pmd))
+			info->flags |= DEVEXCL_PTEF_WRITE;
+		if (pmd_dirty(pmd))
+			info->flags |= DEVEXCL_PTEF_DIRTY;
+		if (pmd_young(pmd))
+			info->flags |= DEVEXCL_PTEF_YOUNG;
+		if (pmd_soft_dirty(pmd))
+			info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
+		if (pmd_uffd_wp(pmd))
+			info->flags |= DEVEXCL_PTEF_UFFD_WP;
+		return;
+	}
+#ifdef CONFIG_ARCH_ENABLE_THP_MIGRATION
+	if (pmd_swp_soft_dirty(pmd))
+		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
+	if (pmd_swp_uffd_wp(pmd))
+		info->flags |= DEVEXCL_PTEF_UFFD_WP;
+	decode_swp(pmd_to_swp_entry(pmd), info);
+	if (info->has_pfn)
+		info->pfn += index;
+#else
+	info->kind = DEVEXCL_PTE_OTHER;
+#endif
+}
+
+static void decode_pud(pud_t pud, unsigned long addr,
+		       struct devexcl_pte_info *info)
+{
+	info->flags |= DEVEXCL_PTEF_PUD;
+	if (!pud_present(pud)) {
+		info->kind = DEVEXCL_PTE_OTHER;
+		return;
+	}
+	info->kind = DEVEXCL_PTE_PRESENT;
+	info->pfn = pud_pfn(pud) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
+	info->has_pfn = true;
+	if (pud_write(pud))
+		info->flags |= DEVEXCL_PTEF_WRITE;
+	if (pud_dirty(pud))
+		info->flags |= DEVEXCL_PTEF_DIRTY;
+	if (pud_young(pud))
+		info->flags |= DEVEXCL_PTEF_YOUNG;
+	if (pud_soft_dirty(pud))
+		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
+}
+
+/* Report every page of [addr, end) as the same entry-less @kind. */
+static int walk_fill(unsigned long addr, unsigned long end, u8 kind,
+		     u32 flags, devexcl_pte_fn fn, void *priv)
+{
+	struct devexcl_pte_info info = { .kind = kind, .flags = flags };
+	int ret;
+
+	for (; addr < end; addr += PAGE_SIZE) {
+		ret = fn(addr, &info, priv);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int walk_pte_table(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			  unsigned long end, u32 vma_flags, devexcl_pte_fn fn,
+			  void *priv)
+{
+	struct devexcl_pte_info info;
+	pte_t *start_pte, *pte;
+	spinlock_t *ptl; /* this PTE table's lock */
+	int ret = 0;
+
+	start_pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	for (pte = start_pte; addr < end; addr += PAGE_SIZE, pte++) {
+		memset(&info, 0, sizeof(info));
+		info.flags = vma_flags;
+		decode_pte(ptep_get(pte), &info);
+		ret = fn(addr, &info, priv);
+		if (ret)
+			break;
+	}
+	pte_unmap_unlock(start_pte, ptl);
+	return ret;
+}
+
+enum pmd_leaf_outcome { PMD_LEAF_DONE, PMD_LEAF_NOW_TABLE, PMD_LEAF_NOW_NONE };
+
+/* Decodes a PMD leaf or PMD swap entry under its lock, unless it changed since it was read. */
+static enum pmd_leaf_outcome walk_pmd_leaf(struct mm_struct *mm, pmd_t *pmd,
+					   unsigned long addr, unsigned long end,
+					   u32 vma_flags, devexcl_pte_fn fn,
+					   void *priv, int *ret)
+{
+	struct devexcl_pte_info info;
+	spinlock_t *ptl; /* this PMD's lock */
+	pmd_t pmdval;
+
+	ptl = pmd_lock(mm, pmd);
+	pmdval = *pmd;
+	if (!pmd_leaf(pmdval) && !is_swap_pmd(pmdval) && !pmd_devmap(pmdval)) {
+		/* Split or zapped since it was read. */
+		spin_unlock(ptl);
+		return pmd_none(pmdval) ? PMD_LEAF_NOW_NONE : PMD_LEAF_NOW_TABLE;
+	}
+	for (*ret = 0; addr < end; addr += PAGE_SIZE) {
+		memset(&info, 0, sizeof(info));
+		info.flags = vma_flags;
+		decode_pmd(pmdval, addr, &info);
+		*ret = fn(addr, &info, priv);
+		if (*ret)
+			break;
+	}
+	spin_unlock(ptl);
+	return PMD_LEAF_DONE;
+}
+
+static int walk_pmd_range(struct mm_struct *mm, pud_t *pud, unsigned long addr,
+			  unsigned long end, u32 vma_flags, devexcl_pte_fn fn,
+			  void *priv)
+{
+	unsigned long next;
+	pmd_t *pmd, pmdval;
+	int ret = 0;
+
+	pmd = pmd_offset(pud, addr);
+	for (; addr < end; pmd++, addr = next) {
+		next = pmd_addr_end(addr, end);
+		pmdval = READ_ONCE(*pmd);
+		if (pmd_none(pmdval)) {
+			ret = walk_fill(addr, next, DEVEXCL_PTE_NONE, vma_flags,
+					fn, priv);
+		} else if (pmd_leaf(pmdval) || is_swap_pmd(pmdval) ||
+			   pmd_devmap(pmdval)) {
+			switch (walk_pmd_leaf(mm, pmd, addr, next, vma_flags,
+					      fn, priv, &ret)) {
+			case PMD_LEAF_DONE:
+				break;
+			case PMD_LEAF_NOW_TABLE:
+				ret = walk_pte_table(mm, pmd, addr, next,
+						     vma_flags, fn, priv);
+				break;
+			case PMD_LEAF_NOW_NONE:
+				ret = walk_fill(addr, next, DEVEXCL_PTE_NONE,
+						vma_flags, fn, priv);
+				break;
+			}
+		} else if (pmd_bad(pmdval)) {
+			ret = walk_fill(addr, next, DEVEXCL_PTE_OTHER, vma_flags,
+					fn, priv);
+		} else {
+			ret = walk_pte_table(mm, pmd, addr, next, vma_flags, fn,
+					     priv);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int walk_pud_leaf(struct mm_struct *mm, pud_t *pud, unsigned long addr,
+			 unsigned long end, u32 vma_flags, devexcl_pte_fn fn,
+			 void *priv)
+{
+	struct devexcl_pte_info info;
+	spinlock_t *ptl; /* this PUD's lock */
+	pud_t pudval;
+	int ret = 0;
+
+	ptl = pud_lock(mm, pud);
+	pudval = *pud;
+	for (; addr < end; addr += PAGE_SIZE) {
+		memset(&info, 0, sizeof(info));
+		info.flags = vma_flags;
+		if (pud_none(pudval))
+			info.kind = DEVEXCL_PTE_NONE;
+		else
+			decode_pud(pudval, addr, &info);
+		ret = fn(addr, &info, priv);
+		if (ret)
+			break;
+	}
+	spin_unlock(ptl);
+	return ret;
+}
+
+/**
+ * devexcl_walk_vma - report the entries of [start, end) inside one VMA
+ * @vma: the VMA; its page tables must be kept alive by the caller
+ * @start: page aligned, >= vma->vm_start
+ * @end: page aligned, <= vma->vm_end
+ * @fn: called for each page, see devexcl_pte_fn
+ * @priv: passed to @fn
+ *
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int devexcl_walk_vma(struct vm_area_struct *vma, unsigned long start,
+		     unsigned long end, devexcl_pte_fn fn, void *priv)
+{
+	u32 vma_flags = is_vm_hugetlb_page(vma) ? DEVEXCL_PTEF_HUGETLB : 0;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long addr, next;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+	int ret;
+
+	for (addr = start; addr < end; addr = next) {
+		next = pgd_addr_end(addr, end);
+		pgd = pgd_offset(mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+			ret = walk_fill(addr, next, pgd_none(*pgd) ?
+					DEVEXCL_PTE_NONE : DEVEXCL_PTE_OTHER,
+					vma_flags, fn, priv);
+			if (ret)
+				return ret;
+			continue;
+		}
+		next = p4d_addr_end(addr, end);
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+			ret = walk_fill(addr, next, p4d_none(*p4d) ?
+					DEVEXCL_PTE_NONE : DEVEXCL_PTE_OTHER,
+					vma_flags, fn, priv);
+			if (ret)
+				return ret;
+			continue;
+		}
+		next = pud_addr_end(addr, end);
+		pud = pud_offset(p4d, addr);
+		pudval = READ_ONCE(*pud);
+		if (pud_none(pudval))
+			ret = walk_fill(addr, next, DEVEXCL_PTE_NONE, vma_flags,
+					fn, priv);
+		else if (pud_leaf(pudval) || !pud_present(pudval))
+			ret = walk_pud_leaf(mm, pud, addr, next, vma_flags, fn,
+					    priv);
+		else if (pud_bad(pudval))
+			ret = walk_fill(addr, next, DEVEXCL_PTE_OTHER, vma_flags,
+					fn, priv);
+		else
+			ret = walk_pmd_range(mm, pud, addr, next, vma_flags, fn,
+					     priv);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * devexcl_walk_range - report the entries of [start, end) of an mm
+ * @mm: the address space; the caller holds its mmap_lock
+ * @start: page aligned
+ * @end: page aligned
+ * @fn: called for each page, see devexcl_pte_fn; addresses outside any VMA
+ *	are reported as DEVEXCL_PTE_NO_VMA
+ * @priv: passed to @fn
+ *
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int devexcl_walk_range(struct mm_struct *mm, unsigned long start,
+		       unsigned long end, devexcl_pte_fn fn, void *priv)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr = start;
+	int ret;
+
+	lockdep_assert_held(&mm->mmap_lock);
+	while (addr < end) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end)
+			return walk_fill(addr, end, DEVEXCL_PTE_NO_VMA, 0, fn,
+					 priv);
+		if (vma->vm_start > addr) {
+			ret = walk_fill(addr, vma->vm_start, DEVEXCL_PTE_NO_VMA,
+					0, fn, priv);
+			if (ret)
+				return ret;
+			addr = vma->vm_start;
+		}
+		ret = devexcl_walk_vma(vma, addr, min(end, vma->vm_end), fn,
+				       priv);
+		if (ret)
+			return ret;
+		addr = min(end, vma->vm_end);
+	}
+	return 0;
+}
