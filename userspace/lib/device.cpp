@@ -1,11 +1,26 @@
 #include "devexcl/device.hpp"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "devexcl/error.hpp"
 
 namespace devexcl {
+
+namespace {
+
+std::uint64_t page_count(std::uint64_t length) {
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    return length / page;
+}
+
+std::uint64_t user_ptr(const void* p) {
+    return reinterpret_cast<std::uintptr_t>(p);
+}
+
+}  // namespace
 
 Device Device::open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
@@ -32,6 +47,109 @@ Version Device::version() const {
     devexcl_version raw{};
     ioctl_or_throw(DEVEXCL_IOC_VERSION, &raw, "DEVEXCL_IOC_VERSION");
     return Version{raw.abi_major, raw.abi_minor, raw.features, raw.page_size, raw.max_range_bytes};
+}
+
+void Device::bind(pid_t pid) {
+    devexcl_bind req{};
+    req.pid = static_cast<std::uint64_t>(pid);
+    ioctl_or_throw(DEVEXCL_IOC_BIND, &req, "DEVEXCL_IOC_BIND");
+}
+
+void Device::bind_pidfd(int pidfd) {
+    devexcl_bind req{};
+    req.pidfd = static_cast<std::uint64_t>(pidfd);
+    req.flags = DEVEXCL_BIND_PIDFD;
+    ioctl_or_throw(DEVEXCL_IOC_BIND, &req, "DEVEXCL_IOC_BIND (pidfd)");
+}
+
+MarkResult Device::mark(std::uint64_t start, std::uint64_t length) {
+    std::vector<std::uint32_t> raw(page_count(length));
+    devexcl_range_op op{};
+    op.start = start;
+    op.length = length;
+    op.results = user_ptr(raw.data());
+    ioctl_or_throw(DEVEXCL_IOC_MARK, &op, "DEVEXCL_IOC_MARK");
+
+    MarkResult result;
+    result.start = start;
+    result.marked = op.ok;
+    result.failed = op.failed;
+    result.pages.reserve(raw.size());
+    for (std::uint32_t r : raw) {
+        result.pages.push_back(PageMark::from_raw(r));
+    }
+    return result;
+}
+
+ReleaseResult Device::release(std::uint64_t start, std::uint64_t length) {
+    devexcl_range_op op{};
+    op.start = start;
+    op.length = length;
+    ioctl_or_throw(DEVEXCL_IOC_RELEASE, &op, "DEVEXCL_IOC_RELEASE");
+    return {op.ok, op.failed};
+}
+
+std::vector<PageStatus> Device::status(std::uint64_t start, std::uint64_t length) const {
+    std::vector<devexcl_page_status> raw(page_count(length));
+    devexcl_status_req req{};
+    req.start = start;
+    req.length = length;
+    req.entries = user_ptr(raw.data());
+    ioctl_or_throw(DEVEXCL_IOC_STATUS, &req, "DEVEXCL_IOC_STATUS");
+    std::vector<PageStatus> out;
+    out.reserve(raw.size());
+    for (const auto& r : raw) {
+        out.push_back(PageStatus::from_raw(r));
+    }
+    return out;
+}
+
+AccessResult Device::access(std::uint64_t addr, AccessOp op, std::uint64_t value,
+                            std::uint64_t expected, bool reacquire) {
+    devexcl_access req{};
+    req.addr = addr;
+    req.op = static_cast<std::uint64_t>(op);
+    req.value = value;
+    req.expected = expected;
+    req.flags = reacquire ? DEVEXCL_ACCESS_REACQUIRE : 0;
+    ioctl_or_throw(DEVEXCL_IOC_ACCESS, &req, "DEVEXCL_IOC_ACCESS");
+    return {req.result, static_cast<AccessPath>(req.path)};
+}
+
+Counters Device::counters() const {
+    devexcl_counters raw{};
+    ioctl_or_throw(DEVEXCL_IOC_COUNTERS, &raw, "DEVEXCL_IOC_COUNTERS");
+    Counters c;
+    c.marked = raw.marked;
+    c.refused = raw.refused;
+    c.held = raw.held;
+    c.released = raw.released;
+    c.device_ops = raw.device_ops;
+    c.reacquires = raw.reacquires;
+    c.mark_retries = raw.mark_retries;
+    c.revocations = raw.revocations;
+    for (int i = 0; i < DEVEXCL_CAUSE_COUNT; ++i) {
+        c.revoked[i] = raw.revoked[i];
+    }
+    c.target_pid = raw.target_pid;
+    c.context_id = raw.context_id;
+    return c;
+}
+
+std::vector<Revocation> Device::revocations(std::size_t max) const {
+    std::vector<devexcl_revocation> raw(max);
+    devexcl_revocations req{};
+    req.records = user_ptr(raw.data());
+    req.count = max;
+    ioctl_or_throw(DEVEXCL_IOC_REVOCATIONS, &req, "DEVEXCL_IOC_REVOCATIONS");
+    std::vector<Revocation> out;
+    for (std::uint64_t i = 0; i < req.count; ++i) {
+        const auto& r = raw[i];
+        out.push_back(
+            {r.seq, r.start, r.end, r.npages, static_cast<Cause>(r.cause), r.trigger_pid,
+             std::string(r.trigger_comm, ::strnlen(r.trigger_comm, sizeof(r.trigger_comm)))});
+    }
+    return out;
 }
 
 }  // namespace devexcl

@@ -1,10 +1,14 @@
 // One open /dev/devexcl: one simulated device context in the kernel.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <vector>
 
+#include "devexcl/types.hpp"
 #include "devexcl/uapi.hpp"
 #include "devexcl/unique_fd.hpp"
 
@@ -21,14 +25,36 @@ struct Version {
     bool compatible() const { return abi_major == DEVEXCL_ABI_MAJOR; }
 };
 
+// Every method throws std::system_error carrying the ioctl's errno.
 class Device {
 public:
-    // Opens the device node; throws std::system_error with the open() errno.
+    // Opens the device node: a new context acting on the caller's process.
     static Device open(const std::string& path = DEVEXCL_DEVICE_PATH);
 
     explicit Device(UniqueFd fd) : fd_(std::move(fd)) {}
 
     Version version() const;
+
+    // Act on another process (needs ptrace-level rights over it).
+    void bind(pid_t pid);
+    void bind_pidfd(int pidfd);
+
+    // Take device-exclusive access to [start, start + length). Refused pages
+    // are reported per page, not thrown.
+    MarkResult mark(std::uint64_t start, std::uint64_t length);
+    // Give pages back to the CPU; their mappings are faulted back in.
+    ReleaseResult release(std::uint64_t start, std::uint64_t length);
+    // The device's and the CPU's view of each page.
+    std::vector<PageStatus> status(std::uint64_t start, std::uint64_t length) const;
+
+    // One 64-bit device access. Without `reacquire`, a page the device does
+    // not hold fails with ENOENT (never held) or ESTALE (revoked).
+    AccessResult access(std::uint64_t addr, AccessOp op, std::uint64_t value = 0,
+                        std::uint64_t expected = 0, bool reacquire = false);
+
+    Counters counters() const;
+    // The most recent revocation batches, oldest first.
+    std::vector<Revocation> revocations(std::size_t max = DEVEXCL_REVOCATION_LOG) const;
 
     // Issues a raw ioctl; returns the errno as an error_code instead of throwing.
     std::error_code try_ioctl(unsigned long request, void* arg) const noexcept;
