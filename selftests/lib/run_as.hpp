@@ -1,5 +1,5 @@
-// Runs a test step in a forked child that has dropped to an unprivileged
-// uid, so permission rules can be checked even though the suite runs as root.
+// Runs a test step in a forked child, optionally as an unprivileged uid, so
+// permission rules can be checked even though the suite runs as root.
 #pragma once
 
 #include <sys/types.h>
@@ -11,9 +11,12 @@ namespace devexcl::test {
 inline constexpr uid_t kNobodyUid = 65534;
 inline constexpr gid_t kNobodyGid = 65534;
 
-// Runs `step` as uid/gid with no supplementary groups and no capabilities.
-// Returns what `step` returned (0..255); a crash or failed setup is reported
-// as a negative value (-signal or -1).
+// Runs `step` in a forked child. Returns what `step` returned (0..255), or
+// -signal if the child died of a signal, or -1 if fork/wait failed.
+int run_in_child(const std::function<int()>& step);
+
+// Like run_in_child, with the child dropped to uid/gid with no
+// supplementary groups (and so no capabilities) first. A failed drop is -1.
 int run_as(uid_t uid, gid_t gid, const std::function<int()>& step);
 
 inline int run_as_nobody(const std::function<int()>& step) {

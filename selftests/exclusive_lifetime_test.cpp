@@ -1,0 +1,238 @@
+// Lifetimes and binding: close with pages held, a target that exits or is
+// killed first, a mark that is killed mid-way, binding by pid and pidfd.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "devexcl/device.hpp"
+#include "devexcl/error.hpp"
+#include "lib/kmodule.hpp"
+#include "lib/memory_kinds.hpp"
+#include "lib/pagemap.hpp"
+
+using namespace devexcl;
+using namespace devexcl::test;
+
+namespace {
+
+const std::size_t kPage = TestMemory::page_size();
+
+// A child process that maps memory of `kind`, reports its address, and
+// waits to be told to exit (or is killed).
+class TargetProcess {
+public:
+    explicit TargetProcess(MemoryKind kind) {
+        int to_child[2], to_parent[2];
+        if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(to_parent, O_CLOEXEC) != 0) {
+            throw_last_errno("pipe2");
+        }
+        pid_ = ::fork();
+        if (pid_ < 0) {
+            throw_last_errno("fork");
+        }
+        if (pid_ == 0) {
+            auto mem = TestMemory::create(kind);
+            std::uint64_t msg[2] = {mem->addr(), mem->length()};
+            char c;
+            if (::write(to_parent[1], msg, sizeof(msg)) != sizeof(msg) ||
+                ::read(to_child[0], &c, 1) != 1) {
+                ::_exit(1);
+            }
+            // Report what the memory holds now, as seen by the target.
+            std::uint64_t word = *mem->word(0);
+            ::_exit(word == mem->initial_word(0) ? 0 : 3);
+        }
+        ::close(to_child[0]);
+        ::close(to_parent[1]);
+        to_child_.reset(to_child[1]);
+        from_child_.reset(to_parent[0]);
+        std::uint64_t msg[2] = {};
+        if (::read(from_child_.get(), msg, sizeof(msg)) != sizeof(msg)) {
+            throw_last_errno("read from target");
+        }
+        addr_ = msg[0];
+        length_ = msg[1];
+    }
+    ~TargetProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    TargetProcess(const TargetProcess&) = delete;
+    TargetProcess& operator=(const TargetProcess&) = delete;
+
+    // Lets the target check its memory and exit; returns its wait status.
+    int finish() {
+        char c = 0;
+        if (::write(to_child_.get(), &c, 1) != 1) {
+            throw_last_errno("write to target");
+        }
+        return reap();
+    }
+    int kill_now() {
+        ::kill(pid_, SIGKILL);
+        return reap();
+    }
+
+    pid_t pid() const { return pid_; }
+    std::uint64_t addr() const { return addr_; }
+    std::size_t length() const { return length_; }
+
+private:
+    int reap() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return status;
+    }
+
+    pid_t pid_ = -1;
+    UniqueFd to_child_, from_child_;
+    std::uint64_t addr_ = 0;
+    std::size_t length_ = 0;
+};
+
+class Lifetime : public testing::Test {
+protected:
+    void SetUp() override { ensure_module_loaded(); }
+};
+
+TEST_F(Lifetime, CloseWithPagesHeldRestoresTheCpuMappings) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    {
+        Device dev = Device::open();
+        ASSERT_TRUE(dev.mark(mem->addr(), mem->length()).all_held());
+        auto pm = read_pagemap(mem->addr(), mem->pages());
+        for (const auto& e : pm) {
+            ASSERT_TRUE(e.swap());
+        }
+    }
+    // Not touched by the process: close() faulted the mappings back.
+    auto pm = read_pagemap(mem->addr(), mem->pages());
+    for (std::size_t i = 0; i < pm.size(); ++i) {
+        EXPECT_TRUE(pm[i].present()) << "page " << i;
+        EXPECT_EQ(kpagecount(pm[i].pfn()), 1u);
+    }
+    for (std::size_t i = 0; i < mem->pages(); ++i) {
+        EXPECT_EQ(*mem->word(i), mem->initial_word(i));
+    }
+}
+
+TEST_F(Lifetime, ClosingAnotherProcessesContextRestoresItsMappings) {
+    TargetProcess target(MemoryKind::PrivateAnon);
+    {
+        Device dev = Device::open();
+        dev.bind(target.pid());
+        ASSERT_TRUE(dev.mark(target.addr(), target.length()).all_held());
+        EXPECT_TRUE(read_pagemap_one(target.addr(), target.pid()).swap());
+    }
+    auto pm = read_pagemap(target.addr(), target.length() / kPage, target.pid());
+    for (const auto& e : pm) {
+        EXPECT_TRUE(e.present());
+    }
+    int status = target.finish();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "target saw wrong data";
+}
+
+TEST_F(Lifetime, TargetKilledWhileHeldThenClose) {
+    TargetProcess target(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    dev.bind(target.pid());
+    ASSERT_TRUE(dev.mark(target.addr(), target.length()).all_held());
+    int status = target.kill_now();
+    EXPECT_TRUE(WIFSIGNALED(status));
+    auto st = dev.status(target.addr(), target.length());
+    for (const auto& s : st) {
+        EXPECT_EQ(s.device, DeviceState::Revoked);
+        EXPECT_EQ(s.cause, Cause::Release);
+        EXPECT_EQ(s.pte, PteKind::NoVma);
+    }
+    Counters c = dev.counters();
+    EXPECT_EQ(c.held, 0u);
+    EXPECT_EQ(c.revoked_by(Cause::Release), target.length() / kPage);
+    EXPECT_EQ(c.target_pid, 0u);
+    // The context outlives its target: access and release answer sensibly.
+    try {
+        dev.access(target.addr(), AccessOp::Read, 0, 0, /*reacquire=*/true);
+        ADD_FAILURE() << "reacquire in an exited process succeeded";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(errno_of(e), ESRCH);
+    }
+    EXPECT_EQ(dev.release(target.addr(), target.length()).released, 0u);
+}
+
+TEST_F(Lifetime, BindByPidfdActsOnTheTarget) {
+    TargetProcess target(MemoryKind::PrivateAnon);
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, target.pid(), 0)));
+    ASSERT_TRUE(pidfd) << std::strerror(errno);
+    Device dev = Device::open();
+    dev.bind_pidfd(pidfd.get());
+    EXPECT_EQ(dev.counters().target_pid, static_cast<std::uint64_t>(target.pid()));
+    ASSERT_TRUE(dev.mark(target.addr(), target.length()).all_held());
+    // The device's atomics land in the target's memory.
+    AccessResult r = dev.access(target.addr(), AccessOp::Cmpxchg, 0, 0xD0E0000000000000ULL);
+    EXPECT_EQ(r.old_value, 0xD0E0000000000000ULL);
+    EXPECT_EQ(r.path, AccessPath::Held);
+    r = dev.access(target.addr(), AccessOp::Xchg, 0xD0E0000000000000ULL);
+    EXPECT_EQ(r.old_value, 0u);
+    EXPECT_EQ(dev.release(target.addr(), target.length()).released, target.length() / kPage);
+    int status = target.finish();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(Lifetime, RebindAfterReleaseMovesToTheNewTarget) {
+    TargetProcess target(MemoryKind::PrivateAnon);
+    auto mine = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(mine->addr(), mine->length()).all_held());
+    dev.release(mine->addr(), mine->length());
+    dev.bind(target.pid());
+    ASSERT_TRUE(dev.mark(target.addr(), target.length()).all_held());
+    EXPECT_TRUE(read_pagemap_one(target.addr(), target.pid()).swap());
+    EXPECT_TRUE(read_pagemap_one(mine->addr()).present()) << "our own memory is not touched";
+    dev.release(target.addr(), target.length());
+    dev.bind(::getpid());
+    EXPECT_EQ(dev.counters().target_pid, static_cast<std::uint64_t>(::getpid()));
+}
+
+TEST_F(Lifetime, AMarkOfAGibibyteIsKillable) {
+    int ready[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const std::size_t length = 1UL << 30;
+        Mapping big(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+        Device dev = Device::open();
+        char c = 0;
+        if (::write(ready[1], &c, 1) != 1) {
+            ::_exit(1);
+        }
+        // Faulting in and converting 262144 pages takes seconds under TCG.
+        dev.mark(big.address(), length);
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);
+    ::close(ready[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the mark ran to completion instead of being killed";
+}
+
+}  // namespace
