@@ -8,6 +8,7 @@ BUILD := $(CURDIR)/build
 KDIR = $(shell $(CURDIR)/scripts/build-kernel.sh --dir)
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
+export DEVEXCL_FLAVOUR
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
 	run check vm-shell bench checkpatch format format-check clean help
@@ -26,7 +27,13 @@ kernel: deps
 	@scripts/build-kernel.sh >/dev/null
 
 ## module      build devexcl.ko against the test kernel (-Werror)
+# kbuild's command lines are relative to the kernel tree, so switching trees
+# (flavours, config changes) would not rebuild the objects: clean first.
 module: kernel
+	@kdir="$(KDIR)"; mkdir -p $(BUILD); \
+	if [ "$$(cat $(BUILD)/module.kdir 2>/dev/null)" != "$$kdir" ]; then \
+		$(MAKE) -s -C "$$kdir" M=$(CURDIR) clean; echo "$$kdir" >$(BUILD)/module.kdir; \
+	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 ## userspace   build libdevexcl, the devexcl CLI and the host tests
@@ -45,6 +52,10 @@ run: all
 ## check       host tests, the VM suite, the console-gate self-test, the peer
 check: all
 	scripts/check.sh
+
+## bench       benchmarks in one VM boot: figures and ratios, no assertions
+bench: all
+	scripts/vm.sh --name bench --timeout 1800 -- /opt/devexcl/bench.sh
 
 ## vm-shell    an interactive VM with the module, tools and /host (this repo)
 vm-shell: all

@@ -42,7 +42,19 @@ if [ "${1:-}" = --dir ]; then
 	exit 0
 fi
 
+# Keep the two most recently used builds of this flavour; older ones only
+# cost disk (about 2 GB each).
+prune_old_builds() {
+	local dir
+	ls -1dt "$DEVEXCL_CACHE"/kernel-"$DEVEXCL_FLAVOUR"-*/.last-used 2>/dev/null |
+		tail -n +3 | while read -r dir; do
+			dir=$(dirname "$dir")
+			[ "$dir" = "$kdir_root" ] || rm -rf "$dir"
+		done
+}
+
 if [ -f "$kdir_root/.complete" ]; then
+	touch "$kdir_root/.last-used"
 	echo "$kdir"
 	exit 0
 fi
@@ -118,5 +130,7 @@ make -s -j"$(jobs_count)" bzImage modules
 rm -rf "$kdir_root/modroot"
 make -s INSTALL_MOD_PATH="$kdir_root/modroot" INSTALL_MOD_STRIP=1 modules_install
 date -u +%FT%TZ >"$kdir_root/.complete"
+touch "$kdir_root/.last-used"
+prune_old_builds
 log "kernel ready in $(($(date +%s) - start)) s: $kdir"
 echo "$kdir"
