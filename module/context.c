@@ -37,7 +37,7 @@ struct devexcl_ctx *devexcl_ctx_create(void)
 	mutex_init(&ctx->lock);
 	xa_init(&ctx->pages);
 	INIT_LIST_HEAD(&ctx->regions);
-	ctx->id = devexcl_objid(ctx, DEVEXCL_OBJID_CONTEXT);
+	ctx->id = devexcl_objid_unique(ctx, DEVEXCL_OBJID_CONTEXT);
 	if (current->mm) {
 		mmgrab(current->mm);
 		ctx->mm = current->mm;
@@ -85,13 +85,47 @@ struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx)
 	return NULL;
 }
 
-/*
+/**
+ * devexcl_may_act_on() - may the caller act on, or inspect, @task?
+ * @task: the target
+ *
  * ptrace_may_access() is not exported on 6.1, so the rule is conservative:
  * the caller belongs to the target's thread group, or has CAP_SYS_PTRACE.
+ *
+ * Return: true if allowed.
  */
-static bool devexcl_may_act_on(struct task_struct *task)
+bool devexcl_may_act_on(struct task_struct *task)
 {
 	return same_thread_group(task, current) || capable(CAP_SYS_PTRACE);
+}
+
+/**
+ * devexcl_get_target_mm() - the address space of a process the caller may inspect
+ * @nr: its pid in the caller's pid namespace
+ *
+ * Return: the mm with mm_users raised (mmput() it); ERR_PTR(-EINVAL) for a
+ * pid out of range, -ESRCH for no such process or no address space,
+ * -EPERM without ptrace-level rights.
+ */
+struct mm_struct *devexcl_get_target_mm(u64 nr)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	if (!nr || nr > INT_MAX)
+		return ERR_PTR(-EINVAL);
+	pid = find_get_pid(nr);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	if (!devexcl_may_act_on(task))
+		mm = ERR_PTR(-EPERM);
+	else
+		mm = get_task_mm(task) ?: ERR_PTR(-ESRCH);
+	put_task_struct(task);
+	return mm;
 }
 
 static struct pid *devexcl_bind_pid(const struct devexcl_bind *req)
@@ -170,14 +204,13 @@ out_task:
 
 /**
  * devexcl_validate_range() - the checks every range ioctl makes first
- * @ctx: the context
  * @start: first byte
  * @length: bytes
  *
  * Return: 0; EINVAL for an unaligned, empty or wrapping range, E2BIG above
  * the per-call cap, EFAULT for a range reaching past the user address space.
  */
-int devexcl_validate_range(struct devexcl_ctx *ctx, u64 start, u64 length)
+int devexcl_validate_range(u64 start, u64 length)
 {
 	if (!length || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(length))
 		return -EINVAL;

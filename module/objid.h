@@ -18,5 +18,6 @@ enum devexcl_objid_kind {
 
 void devexcl_objid_init(void);
 u64 devexcl_objid(const void *ptr, enum devexcl_objid_kind kind);
+u64 devexcl_objid_unique(const void *ptr, enum devexcl_objid_kind kind);
 
 #endif /* _DEVEXCL_OBJID_H */
