@@ -82,7 +82,9 @@ struct devexcl_ctx *devexcl_ctx_create(void);
 void devexcl_ctx_destroy(struct devexcl_ctx *ctx);
 long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg);
 struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx);
-int devexcl_validate_range(struct devexcl_ctx *ctx, u64 start, u64 length);
+bool devexcl_may_act_on(struct task_struct *task);
+struct mm_struct *devexcl_get_target_mm(u64 nr);
+int devexcl_validate_range(u64 start, u64 length);
 
 /* exclusive.c */
 extern const struct mmu_interval_notifier_ops devexcl_region_ops;
@@ -94,5 +96,10 @@ long devexcl_ioctl_counters(struct devexcl_ctx *ctx, void __user *uarg);
 long devexcl_ioctl_revocations(struct devexcl_ctx *ctx, void __user *uarg);
 void devexcl_release_all(struct devexcl_ctx *ctx);
 void devexcl_remove_regions(struct devexcl_ctx *ctx, bool only_unused);
+
+/* rmap.c */
+long devexcl_ioctl_inspect_page(void __user *uarg);
+long devexcl_ioctl_inspect_range(void __user *uarg);
+long devexcl_ioctl_inspect_vma(void __user *uarg);
 
 #endif /* _DEVEXCL_H */

@@ -22,7 +22,7 @@ static long devexcl_ioctl_version(void __user *uarg)
 	struct devexcl_version ver = {
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
-		.features = DEVEXCL_FEAT_EXCLUSIVE,
+		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP,
 		.page_size = PAGE_SIZE,
 		.max_range_bytes = DEVEXCL_MAX_RANGE_BYTES,
 	};
@@ -53,6 +53,12 @@ static long devexcl_ioctl(struct file *file, unsigned int cmd,
 		return devexcl_ioctl_counters(ctx, uarg);
 	case DEVEXCL_IOC_REVOCATIONS:
 		return devexcl_ioctl_revocations(ctx, uarg);
+	case DEVEXCL_IOC_INSPECT_PAGE:
+		return devexcl_ioctl_inspect_page(uarg);
+	case DEVEXCL_IOC_INSPECT_RANGE:
+		return devexcl_ioctl_inspect_range(uarg);
+	case DEVEXCL_IOC_INSPECT_VMA:
+		return devexcl_ioctl_inspect_vma(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -736,7 +736,7 @@ long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 	ret = read_range_op(uarg, &op);
 	if (ret)
 		return ret;
-	ret = devexcl_validate_range(ctx, op.start, op.length);
+	ret = devexcl_validate_range(op.start, op.length);
 	if (ret)
 		return ret;
 	uresults = u64_to_user_ptr(op.results);
@@ -843,7 +843,7 @@ long devexcl_ioctl_release(struct devexcl_ctx *ctx, void __user *uarg)
 		return ret;
 	if (op.results)
 		return -EINVAL;
-	ret = devexcl_validate_range(ctx, op.start, op.length);
+	ret = devexcl_validate_range(op.start, op.length);
 	if (ret)
 		return ret;
 	if (mutex_lock_killable(&ctx->op_lock))
@@ -930,7 +930,7 @@ long devexcl_ioctl_status(struct devexcl_ctx *ctx, void __user *uarg)
 		return -EFAULT;
 	if (req.flags || req.reserved)
 		return -EINVAL;
-	ret = devexcl_validate_range(ctx, req.start, req.length);
+	ret = devexcl_validate_range(req.start, req.length);
 	if (ret)
 		return ret;
 	uentries = u64_to_user_ptr(req.entries);

@@ -41,6 +41,7 @@ struct devexcl_version {
 };
 
 #define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0) /* bind, mark, access, status, release */
+#define DEVEXCL_FEAT_RMAP _BITULL(1) /* inspect page, range and VMA */
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 
@@ -319,5 +320,224 @@ struct devexcl_revocations {
 #define DEVEXCL_IOC_ACCESS _IOWR(DEVEXCL_IOC_MAGIC, 0x05, struct devexcl_access)
 #define DEVEXCL_IOC_COUNTERS _IOR(DEVEXCL_IOC_MAGIC, 0x06, struct devexcl_counters)
 #define DEVEXCL_IOC_REVOCATIONS _IOWR(DEVEXCL_IOC_MAGIC, 0x07, struct devexcl_revocations)
+
+/*
+ * rmap inspection: for (pid, address) of any process the caller may
+ * inspect (its own thread group, or any with CAP_SYS_PTRACE), the page
+ * table entry, the page/folio, its anon_vma, and every mapping of the page.
+ * Objects are identified by keyed hashes (ids), never by kernel pointers.
+ */
+
+#define DEVEXCL_PAGE_ANON _BITULL(0)
+#define DEVEXCL_PAGE_KSM _BITULL(1)
+#define DEVEXCL_PAGE_LARGE _BITULL(2)	/* part of a large folio */
+#define DEVEXCL_PAGE_THP _BITULL(3)	/* a transparent huge page */
+#define DEVEXCL_PAGE_HUGETLB _BITULL(4)
+#define DEVEXCL_PAGE_ZERO _BITULL(5)	/* the shared zero page */
+#define DEVEXCL_PAGE_LRU _BITULL(6)
+#define DEVEXCL_PAGE_LOCKED _BITULL(7)
+#define DEVEXCL_PAGE_DIRTY _BITULL(8)
+#define DEVEXCL_PAGE_SWAPBACKED _BITULL(9)
+#define DEVEXCL_PAGE_MLOCKED _BITULL(10)
+#define DEVEXCL_PAGE_ANON_EXCLUSIVE _BITULL(11)
+#define DEVEXCL_PAGE_SWAPCACHE _BITULL(12)
+#define DEVEXCL_PAGE_HEAD _BITULL(13)
+#define DEVEXCL_PAGE_TAIL _BITULL(14)
+#define DEVEXCL_PAGE_UNEVICTABLE _BITULL(15)
+
+enum devexcl_mapping_kind {
+	DEVEXCL_MAPPING_NONE = 0,	/* no page, or no mapping (e.g. zero page) */
+	DEVEXCL_MAPPING_ANON = 1,
+	DEVEXCL_MAPPING_KSM = 2,
+	DEVEXCL_MAPPING_FILE = 3,
+	DEVEXCL_MAPPING_SHMEM = 4,	/* shmem, memfd, MAP_SHARED|MAP_ANONYMOUS */
+	DEVEXCL_MAPPING_OTHER = 5,
+};
+
+#define DEVEXCL_RMAP_WALKED _BITULL(0)	/* the reverse map was walked */
+#define DEVEXCL_RMAP_TRUNCATED _BITULL(1)	/* more mappings than room */
+/* Mappings found differ from the kernel's mapcount: on 6.1, device-exclusive entries. */
+#define DEVEXCL_RMAP_MAPCOUNT_MISMATCH _BITULL(2)
+#define DEVEXCL_RMAP_INCOMPLETE _BITULL(3)	/* a candidate could not be examined */
+#define DEVEXCL_RMAP_HAS_PAGE _BITULL(4)	/* the entry maps a page devexcl could inspect */
+
+/**
+ * struct devexcl_page_info - one page as the kernel sees it
+ * @addr: the page's address in the inspected process
+ * @pte_kind: enum devexcl_pte_kind
+ * @reserved0: zero
+ * @pte_flags: DEVEXCL_PTEF_*
+ * @page_flags: DEVEXCL_PAGE_*
+ * @mapping_kind: enum devexcl_mapping_kind
+ * @folio_order: 0 for a small page
+ * @mapcount: page_mapcount() of this page
+ * @folio_mapcount: the folio's total mapcount (6.1's folio_mapcount())
+ * @refcount: the folio's refcount, without devexcl's own reference
+ * @index: the page's index in its mapping (pgoff)
+ * @pfn: page frame number, only for CAP_SYS_ADMIN (as pagemap), else 0
+ * @anon_vma_id: the folio's anon_vma, 0 if none
+ * @root_anon_vma_id: that anon_vma's root, 0 if none
+ * @rmap_flags: DEVEXCL_RMAP_*
+ * @nr_mappings: mappings the rmap walk found, including redacted ones
+ * @nr_redacted: of those, mappings in processes the caller may not inspect
+ * @nr_returned: entries written to the caller's array
+ * @reserved: zero
+ */
+struct devexcl_page_info {
+	__u64 addr;
+	__u8 pte_kind;
+	__u8 reserved0[3];
+	__u32 pte_flags;
+	__u64 page_flags;
+	__u32 mapping_kind;
+	__u32 folio_order;
+	__s32 mapcount;
+	__s32 folio_mapcount;
+	__u64 refcount;
+	__u64 index;
+	__u64 pfn;
+	__u64 anon_vma_id;
+	__u64 root_anon_vma_id;
+	__u64 rmap_flags;
+	__u64 nr_mappings;
+	__u64 nr_redacted;
+	__u64 nr_returned;
+	__u64 reserved[2];
+};
+
+/**
+ * struct devexcl_rmap_entry - one mapping of an inspected page
+ * @pid: a process using the mapping's mm, in the caller's pid namespace
+ * @tgid: its thread group
+ * @vaddr: where it maps the page
+ * @pte_kind: enum devexcl_pte_kind of that mapping (device-exclusive counts)
+ * @redacted: 1 if the caller may not inspect that process: only @pte_kind
+ *	and @redacted are filled
+ * @reserved0: zero
+ * @pte_flags: DEVEXCL_PTEF_*
+ * @mm_id: the address space's id
+ * @anon_vma_id: the mapping VMA's own anon_vma, 0 if none
+ * @comm: the process's command name
+ */
+struct devexcl_rmap_entry {
+	__u64 pid;
+	__u64 tgid;
+	__u64 vaddr;
+	__u8 pte_kind;
+	__u8 redacted;
+	__u8 reserved0[2];
+	__u32 pte_flags;
+	__u64 mm_id;
+	__u64 anon_vma_id;
+	char comm[16];
+};
+
+/**
+ * struct devexcl_inspect_page_req - argument of DEVEXCL_IOC_INSPECT_PAGE
+ * @pid: the process
+ * @addr: an address in it (need not be page aligned)
+ * @flags: zero
+ * @entries: user pointer to @max_entries struct devexcl_rmap_entry, or 0
+ * @max_entries: room in @entries, at most DEVEXCL_MAX_RMAP_ENTRIES
+ * @reserved: zero
+ * @info: out: the page
+ */
+struct devexcl_inspect_page_req {
+	__u64 pid;
+	__u64 addr;
+	__u64 flags;
+	__u64 entries;
+	__u64 max_entries;
+	__u64 reserved;
+	struct devexcl_page_info info;
+};
+
+#define DEVEXCL_MAX_RMAP_ENTRIES 4096
+
+/* Also walk each page's reverse map (slower: counts only, no entries). */
+#define DEVEXCL_INSPECT_WALK_RMAP _BITULL(0)
+
+/**
+ * struct devexcl_inspect_range_req - argument of DEVEXCL_IOC_INSPECT_RANGE
+ * @pid: the process
+ * @start: first byte of the range, page aligned
+ * @length: bytes, page aligned, at most max_range_bytes
+ * @flags: DEVEXCL_INSPECT_*
+ * @records: user pointer to @max_records struct devexcl_page_info
+ * @max_records: room in @records, at most DEVEXCL_MAX_RANGE_RECORDS
+ * @cursor: in: where to continue (0: at @start); out: the next address to
+ *	inspect, or @start + @length when done
+ * @count: out: records written
+ * @reserved: zero
+ */
+struct devexcl_inspect_range_req {
+	__u64 pid;
+	__u64 start;
+	__u64 length;
+	__u64 flags;
+	__u64 records;
+	__u64 max_records;
+	__u64 cursor;
+	__u64 count;
+	__u64 reserved;
+};
+
+#define DEVEXCL_MAX_RANGE_RECORDS 4096
+
+/**
+ * struct devexcl_anon_vma_info - one anon_vma of a VMA's anon_vma_chain
+ * @id: its id
+ * @root_id: its root's id
+ * @parent_id: its parent's id (the root is its own parent)
+ * @num_children: anon_vmas whose parent it is, itself included for a root
+ * @num_active_vmas: VMAs whose ->anon_vma it is
+ * @refcount: its reference count
+ */
+struct devexcl_anon_vma_info {
+	__u64 id;
+	__u64 root_id;
+	__u64 parent_id;
+	__u64 num_children;
+	__u64 num_active_vmas;
+	__u64 refcount;
+};
+
+/**
+ * struct devexcl_inspect_vma_req - argument of DEVEXCL_IOC_INSPECT_VMA
+ * @pid: the process
+ * @addr: an address inside the VMA
+ * @flags: zero
+ * @chain: user pointer to @max_chain struct devexcl_anon_vma_info, or 0
+ * @max_chain: room in @chain, at most DEVEXCL_MAX_RMAP_ENTRIES
+ * @vm_start: out
+ * @vm_end: out
+ * @vm_flags: out: the VMA's vm_flags (VM_* of include/linux/mm.h)
+ * @vm_pgoff: out
+ * @anon_vma_id: out: the VMA's anon_vma, 0 if it has none yet
+ * @chain_len: out: entries in its anon_vma_chain
+ * @returned: out: entries written to @chain, in same_vma (newest first) order
+ * @mm_id: out: the address space's id
+ * @reserved: zero
+ */
+struct devexcl_inspect_vma_req {
+	__u64 pid;
+	__u64 addr;
+	__u64 flags;
+	__u64 chain;
+	__u64 max_chain;
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;
+	__u64 vm_pgoff;
+	__u64 anon_vma_id;
+	__u64 chain_len;
+	__u64 returned;
+	__u64 mm_id;
+	__u64 reserved;
+};
+
+#define DEVEXCL_IOC_INSPECT_PAGE _IOWR(DEVEXCL_IOC_MAGIC, 0x10, struct devexcl_inspect_page_req)
+#define DEVEXCL_IOC_INSPECT_RANGE _IOWR(DEVEXCL_IOC_MAGIC, 0x11, struct devexcl_inspect_range_req)
+#define DEVEXCL_IOC_INSPECT_VMA _IOWR(DEVEXCL_IOC_MAGIC, 0x12, struct devexcl_inspect_vma_req)
 
 #endif /* _UAPI_DEVEXCL_H */

@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmap inspection: for (pid, address), the page table entry, the page and
+ * its folio, the anon_vma hierarchy, and every (process, address) that maps
+ * the page, device-exclusive entries included.
+ *
+ * 6.1 exports none of rmap_walk(), folio_lock_anon_vma_read(),
+ * page_vma_mapped_walk() or the anon_vma interval tree, so the walk is done
+ * here the way mm/rmap.c does it, from exported and inline primitives:
+ *
+ *  - the target's mmap_lock keeps its VMA, and so the VMA's anon_vma_chain,
+ *    alive; the folio's anon_vma must be on that chain (rmap invariant),
+ *    which pins it without folio_get_anon_vma(). That also covers
+ *    device-exclusive pages, whose mapcount 6.1 drops to 0, where
+ *    folio_lock_anon_vma_read() would give up;
+ *  - the root anon_vma's rwsem (or the file's i_mmap_rwsem) is held for the
+ *    walk of the interval tree; it keeps the candidate VMAs and their page
+ *    tables alive, as for the kernel's own rmap walkers, so their entries
+ *    are read without their mmap_lock. Lock order: mmap_lock, then
+ *    i_mmap_rwsem / anon_vma->rwsem, then the page table lock; no mmap_lock
+ *    is ever taken under the rmap locks;
+ *  - KSM keeps its reverse map (stable tree, rmap_items) private to
+ *    mm/ksm.c, so the mappers of a KSM page are found by scanning the
+ *    VM_MERGEABLE VMAs of every address space, after the target's mmap_lock
+ *    is dropped.
+ *
+ * Address spaces found by the walk are mmgrab()'ed until they have been
+ * matched to a process; those the caller may not inspect are redacted.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/interval_tree_generic.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "devexcl.h"
+#include "objid.h"
+#include "pgwalk.h"
+
+/* Pages inspected per mmap_lock hold in a range inspection. */
+#define RANGE_CHUNK 256
+/* Address spaces scanned for the mappers of a KSM page. */
+#define KSM_MAX_MMS 4096
+
+static inline unsigned long avc_start(struct anon_vma_chain *avc)
+{
+	return avc->vma->vm_pgoff;
+}
+
+static inline unsigned long avc_last(struct anon_vma_chain *avc)
+{
+	return avc->vma->vm_pgoff + vma_pages(avc->vma) - 1;
+}
+
+/* The same tree mm/interval_tree.c maintains; used here only to search it. */
+INTERVAL_TREE_DEFINE(struct anon_vma_chain, rb, unsigned long, rb_subtree_last,
+		     avc_start, avc_last, static inline, devexcl_avc_tree)
+
+static inline unsigned long vma_start(struct vm_area_struct *vma)
+{
+	return vma->vm_pgoff;
+}
+
+static inline unsigned long vma_last(struct vm_area_struct *vma)
+{
+	return vma->vm_pgoff + vma_pages(vma) - 1;
+}
+
+INTERVAL_TREE_DEFINE(struct vm_area_struct, shared.rb, unsigned long,
+		     shared.rb_subtree_last, vma_start, vma_last, static inline,
+		     devexcl_file_tree)
+
+/* One mapping found by a walk, before it is matched to a process. */
+struct found_mapping {
+	struct mm_struct *mm;	/* mmgrab()'ed */
+	unsigned long vaddr;
+	u64 anon_vma_id;
+	u8 pte_kind;
+	u32 pte_flags;
+};
+
+/* A reverse-map walk for one page. */
+struct rmap_walk {
+	unsigned long pfn;
+	struct found_mapping *found;	/* NULL: count only */
+	unsigned long max_found;
+	unsigned long nr_found;		/* all, also beyond max_found */
+	bool incomplete;
+};
+
+struct match_one {
+	struct rmap_walk *walk;
+	struct vm_area_struct *vma;
+};
+
+static int match_pfn_fn(unsigned long addr, const struct devexcl_pte_info *info,
+			void *priv)
+{
+	struct match_one *m = priv;
+	struct rmap_walk *walk = m->walk;
+	struct found_mapping *f;
+
+	if (!info->has_pfn || info->pfn != walk->pfn)
+		return 0;
+	if (walk->found && walk->nr_found < walk->max_found) {
+		f = &walk->found[walk->nr_found];
+		f->mm = m->vma->vm_mm;
+		mmgrab(f->mm);
+		f->vaddr = addr;
+		f->anon_vma_id = devexcl_objid(m->vma->anon_vma,
+					       DEVEXCL_OBJID_ANON_VMA);
+		f->pte_kind = info->kind;
+		f->pte_flags = info->flags;
+	}
+	walk->nr_found++;
+	return 0;
+}
+
+/* Does @vma map the page at @addr? Page tables kept alive by the caller. */
+static void check_candidate(struct rmap_walk *walk, struct vm_area_struct *vma,
+			    unsigned long addr)
+{
+	struct match_one m = { .walk = walk, .vma = vma };
+
+	devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, match_pfn_fn, &m);
+}
+
+static unsigned long address_in(struct vm_area_struct *vma, pgoff_t pgoff)
+{
+	unsigned long addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+
+	return addr >= vma->vm_start && addr < vma->vm_end ? addr : 0;
+}
+
+static bool anon_vma_on_chain(struct vm_area_struct *vma, struct anon_vma *av)
+{
+	struct anon_vma_chain *avc;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		if (avc->anon_vma == av)
+			return true;
+	return false;
+}
+
+static void walk_anon(struct rmap_walk *walk, struct anon_vma *av, pgoff_t pgoff)
+{
+	struct anon_vma_chain *avc;
+	unsigned long addr;
+
+	anon_vma_lock_read(av);
+	for (avc = devexcl_avc_tree_iter_first(&av->rb_root, pgoff, pgoff); avc;
+	     avc = devexcl_avc_tree_iter_next(avc, pgoff, pgoff)) {
+		addr = address_in(avc->vma, pgoff);
+		if (addr)
+			check_candidate(walk, avc->vma, addr);
+	}
+	anon_vma_unlock_read(av);
+}
+
+static void walk_file(struct rmap_walk *walk, struct address_space *mapping,
+		      pgoff_t pgoff)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	i_mmap_lock_read(mapping);
+	for (vma = devexcl_file_tree_iter_first(&mapping->i_mmap, pgoff, pgoff);
+	     vma; vma = devexcl_file_tree_iter_next(vma, pgoff, pgoff)) {
+		addr = address_in(vma, pgoff);
+		if (addr)
+			check_candidate(walk, vma, addr);
+	}
+	i_mmap_unlock_read(mapping);
+}
+
+/* Mappers of a KSM page: every VM_MERGEABLE VMA of every address space. */
+static void walk_ksm(struct rmap_walk *walk)
+{
+	struct mm_struct **mms, *mm;
+	struct task_struct *p;
+	struct vm_area_struct *vma;
+	unsigned long n = 0, i, j;
+
+	mms = kcalloc(KSM_MAX_MMS, sizeof(*mms), GFP_KERNEL);
+	if (!mms) {
+		walk->incomplete = true;
+		return;
+	}
+	rcu_read_lock();
+	for_each_process(p) {
+		mm = READ_ONCE(p->mm);
+		if (!mm || !test_bit(MMF_VM_MERGEABLE, &mm->flags))
+			continue;
+		for (j = 0; j < n && mms[j] != mm; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == KSM_MAX_MMS) {
+			walk->incomplete = true;
+			break;
+		}
+		if (mmget_not_zero(mm))
+			mms[n++] = mm;
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < n; i++) {
+		VMA_ITERATOR(vmi, mms[i], 0);
+
+		if (mmap_read_lock_killable(mms[i])) {
+			walk->incomplete = true;
+		} else {
+			for_each_vma(vmi, vma) {
+				struct match_one m = { .walk = walk, .vma = vma };
+
+				if (vma->vm_flags & VM_MERGEABLE)
+					devexcl_walk_vma(vma, vma->vm_start,
+							 vma->vm_end,
+							 match_pfn_fn, &m);
+			}
+			mmap_read_unlock(mms[i]);
+		}
+		mmput(mms[i]);
+		cond_resched();
+	}
+	kfree(mms);
+}
+
+/* The page at one address, probed under its page table lock. */
+struct page_probe {
+	struct devexcl_pte_info pte;
+	struct folio *folio;	/* referenced, or NULL */
+	struct page *page;
+};
+
+static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
+			 void *priv)
+{
+	struct page_probe *probe = priv;
+	struct folio *folio;
+
+	probe->pte = *info;
+	if (!info->has_pfn || !pfn_valid(info->pfn) ||
+	    (info->flags & DEVEXCL_PTEF_ZERO_PAGE))
+		return 0;
+	probe->page = pfn_to_page(info->pfn);
+	/* The entry holds the folio: it cannot be freed or split under the PTL. */
+	folio = page_folio(probe->page);
+	if (folio_try_get(folio))
+		probe->folio = folio;
+	return 0;
+}
+
+/* 6.1's folio_mapcount() (mm/util.c), which is not exported. */
+static int devexcl_folio_mapcount(struct folio *folio)
+{
+	int i, compound, nr, ret;
+
+	if (!folio_test_large(folio))
+		return atomic_read(&folio->_mapcount) + 1;
+	compound = folio_entire_mapcount(folio);
+	if (folio_test_hugetlb(folio))
+		return compound;
+	ret = compound;
+	nr = folio_nr_pages(folio);
+	for (i = 0; i < nr; i++)
+		ret += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+	if (!folio_test_anon(folio))
+		return ret - compound * nr;
+	if (folio_test_double_map(folio))
+		ret -= nr;
+	return ret;
+}
+
+static u64 page_flags_of(struct folio *folio, struct page *page)
+{
+	u64 flags = 0;
+
+	if (folio_test_anon(folio))
+		flags |= DEVEXCL_PAGE_ANON;
+	if (folio_test_ksm(folio))
+		flags |= DEVEXCL_PAGE_KSM;
+	if (folio_test_large(folio))
+		flags |= DEVEXCL_PAGE_LARGE;
+	if (folio_test_large(folio) && !folio_test_hugetlb(folio))
+		flags |= DEVEXCL_PAGE_THP;
+	if (folio_test_hugetlb(folio))
+		flags |= DEVEXCL_PAGE_HUGETLB;
+	if (folio_test_lru(folio))
+		flags |= DEVEXCL_PAGE_LRU;
+	if (folio_test_locked(folio))
+		flags |= DEVEXCL_PAGE_LOCKED;
+	if (folio_test_dirty(folio))
+		flags |= DEVEXCL_PAGE_DIRTY;
+	if (folio_test_swapbacked(folio))
+		flags |= DEVEXCL_PAGE_SWAPBACKED;
+	if (folio_test_mlocked(folio))
+		flags |= DEVEXCL_PAGE_MLOCKED;
+	if (folio_test_swapcache(folio))
+		flags |= DEVEXCL_PAGE_SWAPCACHE;
+	if (folio_test_unevictable(folio))
+		flags |= DEVEXCL_PAGE_UNEVICTABLE;
+	/* hugetlb keeps the bit on the head page only (PageAnonExclusive() asserts it). */
+	if (folio_test_anon(folio) &&
+	    PageAnonExclusive(folio_test_hugetlb(folio) ? &folio->page : page))
+		flags |= DEVEXCL_PAGE_ANON_EXCLUSIVE;
+	if (PageHead(page))
+		flags |= DEVEXCL_PAGE_HEAD;
+	if (PageTail(page))
+		flags |= DEVEXCL_PAGE_TAIL;
+	return flags;
+}
+
+/* The page's index in PAGE_SIZE units (6.1's page_to_pgoff() is out of reach for hugetlb). */
+static pgoff_t page_pgoff(struct folio *folio, struct page *page)
+{
+	unsigned long idx = folio_page_idx(folio, page);
+
+	if (folio_test_hugetlb(folio))
+		return (folio->index << folio_order(folio)) + idx;
+	return folio->index + idx;
+}
+
+/* Everything about the probed page except its reverse map. */
+static void fill_page_info(struct devexcl_page_info *info,
+			   const struct page_probe *probe, bool show_pfn)
+{
+	struct folio *folio = probe->folio;
+	unsigned long mapping;
+
+	info->pte_kind = probe->pte.kind;
+	info->pte_flags = probe->pte.flags;
+	if (probe->pte.flags & DEVEXCL_PTEF_ZERO_PAGE)
+		info->page_flags |= DEVEXCL_PAGE_ZERO;
+	if (show_pfn && probe->pte.has_pfn)
+		info->pfn = probe->pte.pfn;
+	if (!folio)
+		return;
+	info->rmap_flags |= DEVEXCL_RMAP_HAS_PAGE;
+	info->page_flags |= page_flags_of(folio, probe->page);
+	info->folio_order = folio_order(folio);
+	info->mapcount = page_mapcount(probe->page);
+	info->folio_mapcount = devexcl_folio_mapcount(folio);
+	info->refcount = folio_ref_count(folio) - 1;
+	info->index = page_pgoff(folio, probe->page);
+
+	mapping = (unsigned long)READ_ONCE(folio->mapping);
+	if (!mapping)
+		info->mapping_kind = DEVEXCL_MAPPING_NONE;
+	else if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM)
+		info->mapping_kind = DEVEXCL_MAPPING_KSM;
+	else if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON)
+		info->mapping_kind = DEVEXCL_MAPPING_ANON;
+	else if (mapping & PAGE_MAPPING_FLAGS)
+		info->mapping_kind = DEVEXCL_MAPPING_OTHER;
+	else if (folio_test_swapbacked(folio))
+		info->mapping_kind = DEVEXCL_MAPPING_SHMEM;
+	else
+		info->mapping_kind = DEVEXCL_MAPPING_FILE;
+}
+
+/*
+ * Walk the reverse map of the probed page mapped by @vma (mmap_lock of its
+ * mm held). KSM pages are left to walk_ksm(), after that lock is dropped.
+ */
+static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
+		      const struct page_probe *probe, struct vm_area_struct *vma)
+{
+	struct folio *folio = probe->folio;
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	pgoff_t pgoff = info->index;
+	struct anon_vma *av;
+
+	walk->pfn = probe->pte.pfn;
+	if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON) {
+		av = (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+		info->anon_vma_id = devexcl_objid(av, DEVEXCL_OBJID_ANON_VMA);
+		if (!anon_vma_on_chain(vma, av)) {
+			walk->incomplete = true;
+			return;
+		}
+		info->root_anon_vma_id = devexcl_objid(av->root,
+						       DEVEXCL_OBJID_ANON_VMA);
+		walk_anon(walk, av, pgoff);
+	} else if (mapping && !(mapping & PAGE_MAPPING_FLAGS)) {
+		/* A file page: its mapping is alive if it is this VMA's file's. */
+		if (!vma->vm_file ||
+		    vma->vm_file->f_mapping != (struct address_space *)mapping) {
+			walk->incomplete = true;
+			return;
+		}
+		walk_file(walk, (struct address_space *)mapping, pgoff);
+	} else {
+		return;
+	}
+	info->rmap_flags |= DEVEXCL_RMAP_WALKED;
+}
+
+static void finish_walk(struct devexcl_page_info *info, struct rmap_walk *walk)
+{
+	if (!(info->rmap_flags & DEVEXCL_RMAP_WALKED))
+		return;
+	info->nr_mappings = walk->nr_found;
+	if (walk->incomplete)
+		info->rmap_flags |= DEVEXCL_RMAP_INCOMPLETE;
+	if (walk->found && walk->nr_found > walk->max_found)
+		info->rmap_flags |= DEVEXCL_RMAP_TRUNCATED;
+	if (walk->nr_found != info->mapcount)
+		info->rmap_flags |= DEVEXCL_RMAP_MAPCOUNT_MISMATCH;
+}
+
+/*
+ * Match found mappings to processes and fill the user-visible entries;
+ * drops the mm references. Returns the number of redacted entries.
+ */
+static unsigned long resolve_mappings(struct rmap_walk *walk,
+				      struct devexcl_rmap_entry *out)
+{
+	unsigned long n = min(walk->nr_found, walk->max_found), i, redacted = 0;
+	bool privileged = capable(CAP_SYS_PTRACE);
+	struct task_struct *p, *t;
+	bool *resolved;
+
+	resolved = kcalloc(max(n, 1UL), sizeof(*resolved), GFP_KERNEL);
+	rcu_read_lock();
+	for_each_process_thread(p, t) {
+		struct mm_struct *mm = READ_ONCE(t->mm);
+
+		for (i = 0; resolved && mm && i < n; i++) {
+			if (resolved[i] || walk->found[i].mm != mm)
+				continue;
+			resolved[i] = true;
+			out[i].pte_kind = walk->found[i].pte_kind;
+			out[i].pte_flags = walk->found[i].pte_flags;
+			if (!privileged && !same_thread_group(t, current)) {
+				out[i].redacted = 1;
+				continue;
+			}
+			out[i].pid = task_pid_vnr(t);
+			out[i].tgid = task_tgid_vnr(t);
+			out[i].vaddr = walk->found[i].vaddr;
+			out[i].mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
+			out[i].anon_vma_id = walk->found[i].anon_vma_id;
+			get_task_comm(out[i].comm, t);
+		}
+	}
+	rcu_read_unlock();
+	for (i = 0; i < n; i++) {
+		/* No process uses that mm any more (it is exiting): redact. */
+		if (!resolved || !resolved[i]) {
+			out[i].pte_kind = walk->found[i].pte_kind;
+			out[i].redacted = 1;
+		}
+		redacted += out[i].redacted;
+		mmdrop(walk->found[i].mm);
+	}
+	kfree(resolved);
+	return redacted;
+}
+
+/* The mappings counted but not returned may also be redacted ones: count them. */
+static unsigned long count_unreturned_redactions(struct rmap_walk *walk)
+{
+	return walk->nr_found > walk->max_found && !capable(CAP_SYS_PTRACE) ?
+		       walk->nr_found - walk->max_found : 0;
+}
+
+/**
+ * devexcl_ioctl_inspect_page() - DEVEXCL_IOC_INSPECT_PAGE
+ * @uarg: struct devexcl_inspect_page_req
+ *
+ * Return: 0; EINVAL for bad arguments; ESRCH, EPERM for the pid; EFAULT
+ * for an address outside any VMA or a bad pointer; EINTR; ENOMEM.
+ */
+long devexcl_ioctl_inspect_page(void __user *uarg)
+{
+	struct devexcl_inspect_page_req req;
+	struct devexcl_rmap_entry *entries = NULL;
+	struct rmap_walk walk = {};
+	struct page_probe probe = {};
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	unsigned long addr;
+	bool ksm = false;
+	long ret = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved || req.max_entries > DEVEXCL_MAX_RMAP_ENTRIES ||
+	    (req.max_entries && !req.entries))
+		return -EINVAL;
+	if (req.addr >= TASK_SIZE_MAX)
+		return -EFAULT;
+	if (req.max_entries) {
+		walk.max_found = req.max_entries;
+		walk.found = kvcalloc(req.max_entries, sizeof(*walk.found), GFP_KERNEL);
+		entries = kvcalloc(req.max_entries, sizeof(*entries), GFP_KERNEL);
+		if (!walk.found || !entries) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+	mm = devexcl_get_target_mm(req.pid);
+	if (IS_ERR(mm)) {
+		ret = PTR_ERR(mm);
+		goto out_free;
+	}
+
+	addr = PAGE_ALIGN_DOWN(req.addr);
+	memset(&req.info, 0, sizeof(req.info));
+	req.info.addr = addr;
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out_mm;
+	}
+	vma = vma_lookup(mm, addr);
+	if (!vma) {
+		mmap_read_unlock(mm);
+		ret = -EFAULT;
+		goto out_mm;
+	}
+	devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, page_probe_fn, &probe);
+	fill_page_info(&req.info, &probe, capable(CAP_SYS_ADMIN));
+	if (probe.folio) {
+		ksm = folio_test_ksm(probe.folio);
+		if (!ksm)
+			walk_rmap(&walk, &req.info, &probe, vma);
+	}
+	mmap_read_unlock(mm);
+	if (ksm) {
+		walk.pfn = probe.pte.pfn;
+		walk_ksm(&walk);
+		req.info.rmap_flags |= DEVEXCL_RMAP_WALKED;
+	}
+	finish_walk(&req.info, &walk);
+	if (probe.folio)
+		folio_put(probe.folio);
+
+	if (walk.found) {
+		req.info.nr_returned = min(walk.nr_found, walk.max_found);
+		req.info.nr_redacted = resolve_mappings(&walk, entries) +
+				       count_unreturned_redactions(&walk);
+		if (copy_to_user(u64_to_user_ptr(req.entries), entries,
+				 req.info.nr_returned * sizeof(*entries)))
+			ret = -EFAULT;
+	}
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+out_mm:
+	mmput(mm);
+out_free:
+	kvfree(entries);
+	kvfree(walk.found);
+	return ret;
+}
+
+struct range_probe {
+	unsigned long start;
+	struct page_probe *pages;
+};
+
+static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
+			  void *priv)
+{
+	struct range_probe *rp = priv;
+
+	return page_probe_fn(addr, info,
+			     &rp->pages[(addr - rp->start) >> PAGE_SHIFT]);
+}
+
+/* Inspect [addr, addr + n pages) into @out; mmap_lock of @mm held. */
+static void inspect_chunk(struct mm_struct *mm, unsigned long addr,
+			  unsigned long n, bool walk_rmaps, bool show_pfn,
+			  struct page_probe *probes, struct devexcl_page_info *out)
+{
+	struct range_probe rp = { .start = addr, .pages = probes };
+	struct vm_area_struct *vma;
+	unsigned long i;
+
+	memset(probes, 0, n * sizeof(*probes));
+	memset(out, 0, n * sizeof(*out));
+	devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
+	for (i = 0; i < n; i++) {
+		struct rmap_walk walk = {};
+
+		out[i].addr = addr + i * PAGE_SIZE;
+		fill_page_info(&out[i], &probes[i], show_pfn);
+		if (!probes[i].folio)
+			continue;
+		/* KSM pages would need a scan of every address space: counts only where cheap. */
+		if (walk_rmaps && !folio_test_ksm(probes[i].folio)) {
+			vma = vma_lookup(mm, out[i].addr);
+			if (vma)
+				walk_rmap(&walk, &out[i], &probes[i], vma);
+			finish_walk(&out[i], &walk);
+		}
+		folio_put(probes[i].folio);
+	}
+}
+
+/**
+ * devexcl_ioctl_inspect_range() - DEVEXCL_IOC_INSPECT_RANGE
+ * @uarg: struct devexcl_inspect_range_req
+ *
+ * Fills up to @max_records page records from @cursor and advances it.
+ *
+ * Return: 0; EINVAL for bad arguments or a cursor outside the range; E2BIG
+ * above the range cap; ESRCH, EPERM for the pid; EFAULT; EINTR; ENOMEM.
+ */
+long devexcl_ioctl_inspect_range(void __user *uarg)
+{
+	struct devexcl_inspect_range_req req;
+	struct devexcl_page_info *out;
+	struct page_probe *probes;
+	struct mm_struct *mm;
+	unsigned long end, addr, n, done = 0;
+	bool show_pfn = capable(CAP_SYS_ADMIN);
+	long ret = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~DEVEXCL_INSPECT_WALK_RMAP) || req.reserved ||
+	    !req.max_records || req.max_records > DEVEXCL_MAX_RANGE_RECORDS)
+		return -EINVAL;
+	ret = devexcl_validate_range(req.start, req.length);
+	if (ret)
+		return ret;
+	end = req.start + req.length;
+	addr = req.cursor ?: req.start;
+	if (!PAGE_ALIGNED(addr) || addr < req.start || addr > end)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(req.records),
+		       req.max_records * sizeof(*out)))
+		return -EFAULT;
+
+	out = kmalloc_array(RANGE_CHUNK, sizeof(*out), GFP_KERNEL);
+	probes = kmalloc_array(RANGE_CHUNK, sizeof(*probes), GFP_KERNEL);
+	mm = devexcl_get_target_mm(req.pid);
+	if (!out || !probes || IS_ERR(mm)) {
+		ret = IS_ERR(mm) ? PTR_ERR(mm) : -ENOMEM;
+		goto out_free;
+	}
+	while (addr < end && done < req.max_records) {
+		n = min3((end - addr) >> PAGE_SHIFT, req.max_records - done,
+			 (unsigned long)RANGE_CHUNK);
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+			break;
+		}
+		inspect_chunk(mm, addr, n, req.flags & DEVEXCL_INSPECT_WALK_RMAP,
+			      show_pfn, probes, out);
+		mmap_read_unlock(mm);
+		if (copy_to_user(u64_to_user_ptr(req.records) + done * sizeof(*out),
+				 out, n * sizeof(*out))) {
+			ret = -EFAULT;
+			break;
+		}
+		addr += n * PAGE_SIZE;
+		done += n;
+		cond_resched();
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	mmput(mm);
+	req.cursor = addr;
+	req.count = done;
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+out_free:
+	kfree(probes);
+	kfree(out);
+	return ret;
+}
+
+/**
+ * devexcl_ioctl_inspect_vma() - DEVEXCL_IOC_INSPECT_VMA: a VMA and its anon_vma_chain
+ * @uarg: struct devexcl_inspect_vma_req
+ *
+ * Return: 0; EINVAL for bad arguments; ESRCH, EPERM for the pid; EFAULT for
+ * an address outside any VMA or a bad pointer; EINTR; ENOMEM.
+ */
+long devexcl_ioctl_inspect_vma(void __user *uarg)
+{
+	struct devexcl_inspect_vma_req req;
+	struct devexcl_anon_vma_info *chain = NULL;
+	struct anon_vma_chain *avc;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	unsigned long n = 0;
+	long ret = 0;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved || req.max_chain > DEVEXCL_MAX_RMAP_ENTRIES ||
+	    (req.max_chain && !req.chain))
+		return -EINVAL;
+	if (req.addr >= TASK_SIZE_MAX)
+		return -EFAULT;
+	if (req.max_chain) {
+		chain = kvcalloc(req.max_chain, sizeof(*chain), GFP_KERNEL);
+		if (!chain)
+			return -ENOMEM;
+	}
+	mm = devexcl_get_target_mm(req.pid);
+	if (IS_ERR(mm)) {
+		ret = PTR_ERR(mm);
+		goto out_free;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out_mm;
+	}
+	vma = vma_lookup(mm, req.addr);
+	if (!vma) {
+		mmap_read_unlock(mm);
+		ret = -EFAULT;
+		goto out_mm;
+	}
+	req.vm_start = vma->vm_start;
+	req.vm_end = vma->vm_end;
+	req.vm_flags = vma->vm_flags;
+	req.vm_pgoff = vma->vm_pgoff;
+	req.mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
+	req.anon_vma_id = devexcl_objid(vma->anon_vma, DEVEXCL_OBJID_ANON_VMA);
+	req.chain_len = 0;
+	if (vma->anon_vma) {
+		/* The chain is stable under mmap_lock; the counters under the root's rwsem. */
+		anon_vma_lock_read(vma->anon_vma);
+		list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
+			struct anon_vma *av = avc->anon_vma;
+
+			if (n < req.max_chain) {
+				chain[n].id = devexcl_objid(av, DEVEXCL_OBJID_ANON_VMA);
+				chain[n].root_id = devexcl_objid(av->root,
+								 DEVEXCL_OBJID_ANON_VMA);
+				chain[n].parent_id = devexcl_objid(av->parent,
+								   DEVEXCL_OBJID_ANON_VMA);
+				chain[n].num_children = av->num_children;
+				chain[n].num_active_vmas = av->num_active_vmas;
+				chain[n].refcount = atomic_read(&av->refcount);
+				n++;
+			}
+			req.chain_len++;
+		}
+		anon_vma_unlock_read(vma->anon_vma);
+	}
+	mmap_read_unlock(mm);
+	req.returned = n;
+	if (n && copy_to_user(u64_to_user_ptr(req.chain), chain, n * sizeof(*chain)))
+		ret = -EFAULT;
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+out_mm:
+	mmput(mm);
+out_free:
+	kvfree(chain);
+	return ret;
+}
