@@ -19,6 +19,7 @@
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
+#include "lib/target_process.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -26,82 +27,6 @@ using namespace devexcl::test;
 namespace {
 
 const std::size_t kPage = TestMemory::page_size();
-
-// A child process that maps memory of `kind`, reports its address, and
-// waits to be told to exit (or is killed).
-class TargetProcess {
-public:
-    explicit TargetProcess(MemoryKind kind) {
-        int to_child[2], to_parent[2];
-        if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(to_parent, O_CLOEXEC) != 0) {
-            throw_last_errno("pipe2");
-        }
-        pid_ = ::fork();
-        if (pid_ < 0) {
-            throw_last_errno("fork");
-        }
-        if (pid_ == 0) {
-            auto mem = TestMemory::create(kind);
-            std::uint64_t msg[2] = {mem->addr(), mem->length()};
-            char c;
-            if (::write(to_parent[1], msg, sizeof(msg)) != sizeof(msg) ||
-                ::read(to_child[0], &c, 1) != 1) {
-                ::_exit(1);
-            }
-            // Report what the memory holds now, as seen by the target.
-            std::uint64_t word = *mem->word(0);
-            ::_exit(word == mem->initial_word(0) ? 0 : 3);
-        }
-        ::close(to_child[0]);
-        ::close(to_parent[1]);
-        to_child_.reset(to_child[1]);
-        from_child_.reset(to_parent[0]);
-        std::uint64_t msg[2] = {};
-        if (::read(from_child_.get(), msg, sizeof(msg)) != sizeof(msg)) {
-            throw_last_errno("read from target");
-        }
-        addr_ = msg[0];
-        length_ = msg[1];
-    }
-    ~TargetProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    TargetProcess(const TargetProcess&) = delete;
-    TargetProcess& operator=(const TargetProcess&) = delete;
-
-    // Lets the target check its memory and exit; returns its wait status.
-    int finish() {
-        char c = 0;
-        if (::write(to_child_.get(), &c, 1) != 1) {
-            throw_last_errno("write to target");
-        }
-        return reap();
-    }
-    int kill_now() {
-        ::kill(pid_, SIGKILL);
-        return reap();
-    }
-
-    pid_t pid() const { return pid_; }
-    std::uint64_t addr() const { return addr_; }
-    std::size_t length() const { return length_; }
-
-private:
-    int reap() {
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
-    }
-
-    pid_t pid_ = -1;
-    UniqueFd to_child_, from_child_;
-    std::uint64_t addr_ = 0;
-    std::size_t length_ = 0;
-};
 
 class Lifetime : public testing::Test {
 protected:

@@ -203,10 +203,21 @@ void TestMemory::create_mapping() {
             fd_ = std::move(fd);
             break;
         }
-        default:
+        default: {
+            // PROT_NONE guard pages on both sides keep the VMA from merging
+            // with a neighbour, so tests see exactly the VMA they built.
             length_ = kBasePages * page;
-            mapping_ = Mapping(length_, rw, MAP_PRIVATE | MAP_ANONYMOUS);
+            Mapping whole(length_ + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
+            if (::mprotect(whole.as<char>() + page, length_, rw) != 0) {
+                throw_last_errno("mprotect");
+            }
+            std::uint64_t start = whole.address();
+            whole.release();
+            guard_low_ = Mapping::adopt(reinterpret_cast<void*>(start), page);
+            mapping_ = Mapping::adopt(reinterpret_cast<void*>(start + page), length_);
+            guard_high_ = Mapping::adopt(reinterpret_cast<void*>(start + page + length_), page);
             break;
+        }
     }
     base_ = mapping_.address();
     if (mark_pages_ == 0) {

@@ -89,7 +89,9 @@ private:
 
     MemoryKind kind_;
     std::string skip_reason_;
+    Mapping guard_low_;
     Mapping mapping_;
+    Mapping guard_high_;
     UniqueFd fd_;
     UniqueFd uffd_;
     std::uint64_t base_ = 0;

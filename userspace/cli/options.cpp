@@ -87,16 +87,41 @@ std::uint64_t parse_size(const std::string& text, const std::string& what) {
 }
 
 std::string usage() {
-    return "usage: devexcl [--json] [--device PATH] COMMAND [ARGS...]\n"
+    return "usage: devexcl [--json] [--device PATH] COMMAND [ARGS...] [+ COMMAND [ARGS...]]...\n"
            "\n"
            "commands:\n"
-           "  version                 module ABI, limits and device node\n"
-           "  help                    this text\n"
+           "  version                          module ABI, limits and device node\n"
+           "  mark PID ADDR LEN                take device-exclusive access, per-page results\n"
+           "  status PID ADDR LEN              the device's and the CPU's view of each page\n"
+           "  release PID ADDR LEN             give pages back; their CPU mappings return\n"
+           "  atomic PID ADDR OP [VAL [NEW]]   device access: read, write VAL, add VAL,\n"
+           "                                   xchg VAL, cmpxchg EXPECTED NEW; a page not\n"
+           "                                   held is re-acquired unless --no-reacquire\n"
+           "  hold [SECONDS]                   keep what is held, printing revocations, until\n"
+           "                                   SECONDS pass, Ctrl-C, or end of input\n"
+           "  counters                         this context's counters\n"
+           "  revocations                      this context's recent revocation batches\n"
+           "  inspect PID ADDR                 a page: PTE, page/folio, anon_vma, and every\n"
+           "                                   process and address that maps it\n"
+           "  inspect PID ADDR LEN             every page of a range, mappings counted\n"
+           "  vma PID ADDR                     the VMA and its anon_vma_chain, as a tree\n"
+           "  tree PID ADDR                    the fork tree of the processes sharing a page\n"
+           "  help                             this text\n"
+           "\n"
+           "Steps joined by '+' run in order on one device context (one open\n"
+           "/dev/devexcl); closing it when devexcl exits releases what it holds.\n"
+           "ADDR and numbers: decimal or 0x hex; LEN may end in k, M or G.\n"
+           "Acting on or inspecting another process needs CAP_SYS_PTRACE; mappings\n"
+           "in processes you may not inspect are counted but redacted. PFNs are shown\n"
+           "to CAP_SYS_ADMIN only.\n"
            "\n"
            "options:\n"
-           "  --json                  machine-readable output\n"
-           "  --device PATH           device node (default /dev/devexcl)\n"
-           "  -h, --help              this text\n";
+           "  --json                           one JSON object per step\n"
+           "  --device PATH                    device node (default /dev/devexcl)\n"
+           "  -h, --help                       this text\n"
+           "\n"
+           "exit status: 0 ok, 1 kernel error (errno printed) or pages refused by mark,\n"
+           "2 usage error\n";
 }
 
 }  // namespace devexcl::cli

@@ -153,3 +153,72 @@ std::vector<Revocation> Device::revocations(std::size_t max) const {
 }
 
 }  // namespace devexcl
+
+namespace devexcl {
+
+PageInspection Device::inspect_page(pid_t pid, std::uint64_t addr, std::size_t max_mappings) const {
+    std::vector<devexcl_rmap_entry> raw(max_mappings);
+    devexcl_inspect_page_req req{};
+    req.pid = static_cast<std::uint64_t>(pid);
+    req.addr = addr;
+    req.entries = max_mappings ? user_ptr(raw.data()) : 0;
+    req.max_entries = max_mappings;
+    ioctl_or_throw(DEVEXCL_IOC_INSPECT_PAGE, &req, "DEVEXCL_IOC_INSPECT_PAGE");
+    PageInspection out;
+    out.page = PageInfo::from_raw(req.info);
+    for (std::uint64_t i = 0; i < req.info.nr_returned; ++i) {
+        const auto& r = raw[i];
+        out.mappings.push_back({static_cast<pid_t>(r.pid), static_cast<pid_t>(r.tgid), r.vaddr,
+                                static_cast<PteKind>(r.pte_kind), r.pte_flags, r.redacted != 0,
+                                r.mm_id, r.anon_vma_id,
+                                std::string(r.comm, ::strnlen(r.comm, sizeof(r.comm)))});
+    }
+    return out;
+}
+
+std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std::uint64_t length,
+                                            bool walk_rmap) const {
+    std::vector<devexcl_page_info> raw(DEVEXCL_MAX_RANGE_RECORDS);
+    std::vector<PageInfo> out;
+    devexcl_inspect_range_req req{};
+    req.pid = static_cast<std::uint64_t>(pid);
+    req.start = start;
+    req.length = length;
+    req.flags = walk_rmap ? DEVEXCL_INSPECT_WALK_RMAP : 0;
+    req.records = user_ptr(raw.data());
+    req.max_records = raw.size();
+    req.cursor = start;
+    while (req.cursor < start + length) {
+        ioctl_or_throw(DEVEXCL_IOC_INSPECT_RANGE, &req, "DEVEXCL_IOC_INSPECT_RANGE");
+        for (std::uint64_t i = 0; i < req.count; ++i) {
+            out.push_back(PageInfo::from_raw(raw[i]));
+        }
+    }
+    return out;
+}
+
+VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr) const {
+    std::vector<devexcl_anon_vma_info> raw(DEVEXCL_MAX_RMAP_ENTRIES);
+    devexcl_inspect_vma_req req{};
+    req.pid = static_cast<std::uint64_t>(pid);
+    req.addr = addr;
+    req.chain = user_ptr(raw.data());
+    req.max_chain = raw.size();
+    ioctl_or_throw(DEVEXCL_IOC_INSPECT_VMA, &req, "DEVEXCL_IOC_INSPECT_VMA");
+    VmaInspection out;
+    out.start = req.vm_start;
+    out.end = req.vm_end;
+    out.flags = req.vm_flags;
+    out.pgoff = req.vm_pgoff;
+    out.anon_vma_id = req.anon_vma_id;
+    out.mm_id = req.mm_id;
+    out.chain_len = req.chain_len;
+    for (std::uint64_t i = 0; i < req.returned; ++i) {
+        const auto& r = raw[i];
+        out.chain.push_back(
+            {r.id, r.root_id, r.parent_id, r.num_children, r.num_active_vmas, r.refcount});
+    }
+    return out;
+}
+
+}  // namespace devexcl

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "devexcl/rmap_types.hpp"
 #include "devexcl/types.hpp"
 #include "devexcl/uapi.hpp"
 #include "devexcl/unique_fd.hpp"
@@ -55,6 +56,17 @@ public:
     Counters counters() const;
     // The most recent revocation batches, oldest first.
     std::vector<Revocation> revocations(std::size_t max = DEVEXCL_REVOCATION_LOG) const;
+
+    // rmap inspection of any process the caller may inspect (independent of bind()).
+    // One page, with up to `max_mappings` of its mappings.
+    PageInspection inspect_page(pid_t pid, std::uint64_t addr,
+                                std::size_t max_mappings = DEVEXCL_MAX_RMAP_ENTRIES) const;
+    // Every page of [start, start + length), following the kernel's cursor;
+    // with `walk_rmap`, each record also counts the page's mappings.
+    std::vector<PageInfo> inspect_range(pid_t pid, std::uint64_t start, std::uint64_t length,
+                                        bool walk_rmap = false) const;
+    // The VMA containing `addr` and its anon_vma_chain.
+    VmaInspection inspect_vma(pid_t pid, std::uint64_t addr) const;
 
     // Issues a raw ioctl; returns the errno as an error_code instead of throwing.
     std::error_code try_ioctl(unsigned long request, void* arg) const noexcept;

@@ -1,0 +1,162 @@
+#include "process_chain.hpp"
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "devexcl/error.hpp"
+
+namespace devexcl::test {
+
+// Shared by the test and every member (MAP_SHARED, mapped before the forks).
+struct ProcessChain::Control {
+    std::atomic<int> ready{0};
+    std::atomic<int> release{0};
+    std::atomic<pid_t> pids[kMax];
+    std::atomic<std::uint64_t> addr{0};
+    // Per member: page to write + 1 (0: nothing to do), the value, and an ack.
+    std::atomic<std::uint64_t> write_page[kMax];
+    std::atomic<std::uint64_t> write_value[kMax];
+    std::atomic<int> write_done[kMax];
+};
+
+namespace {
+
+void pause_briefly() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+}  // namespace
+
+std::size_t ProcessChain::page_size() const {
+    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+void ProcessChain::member(Control* c, int depth, std::size_t pages, bool forkers_exit) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* p =
+        ::mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        ::_exit(1);
+    }
+    for (std::size_t i = 0; i < pages; ++i) {
+        static_cast<std::uint64_t*>(p)[i * page / 8] = 1000 + i;
+    }
+    c->addr = reinterpret_cast<std::uintptr_t>(p);
+    auto* mem = static_cast<std::uint64_t*>(p);
+
+    // Member `index` forks member `index + 1`; the child carries on as it.
+    int index = 0;
+    pid_t child = -1;
+    for (;; ++index) {
+        c->pids[index] = ::getpid();
+        if (forkers_exit && index > 0) {
+            // Go on only once the forker is gone: exit_mm() runs before the
+            // reparenting, so its VMAs are unlinked from the anon_vmas by
+            // then, and each generation sees a settled tree.
+            const pid_t forker = c->pids[index - 1].load();
+            while (::getppid() == forker) {
+                pause_briefly();
+            }
+        }
+        if (index + 1 == depth) {
+            break;
+        }
+        child = ::fork();
+        if (child < 0) {
+            ::_exit(1);
+        }
+        if (child == 0) {
+            continue;
+        }
+        if (forkers_exit) {
+            // Wait until the child runs with its copy of the mapping, then go.
+            while (c->pids[index + 1].load() == 0) {
+                pause_briefly();
+            }
+            ::_exit(0);
+        }
+        break;
+    }
+    if (!forkers_exit || index + 1 == depth) {
+        c->ready.fetch_add(1);
+    }
+    while (c->release.load() == 0) {
+        std::uint64_t wp = c->write_page[index].exchange(0);
+        if (wp != 0) {
+            mem[(wp - 1) * page / 8] = c->write_value[index].load();
+            c->write_done[index] = 1;
+        }
+        pause_briefly();
+    }
+    if (child > 0) {
+        ::waitpid(child, nullptr, 0);
+    }
+    ::_exit(0);
+}
+
+ProcessChain::ProcessChain(int depth, std::size_t pages, bool forkers_exit) {
+    if (depth < 1 || depth > kMax) {
+        throw std::invalid_argument("ProcessChain depth");
+    }
+    void* p =
+        ::mmap(nullptr, sizeof(Control), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw_last_errno("mmap control");
+    }
+    control_ = new (p) Control();
+    // Orphans of exiting forkers come back to the test, which reaps them.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    first_ = ::fork();
+    if (first_ < 0) {
+        throw_last_errno("fork");
+    }
+    if (first_ == 0) {
+        member(control_, depth, pages, forkers_exit);
+    }
+    const int expected = forkers_exit ? 1 : depth;
+    while (control_->ready.load() < expected) {
+        pause_briefly();
+    }
+    for (int i = forkers_exit ? depth - 1 : 0; i < depth; ++i) {
+        pids_.push_back(control_->pids[i].load());
+    }
+    addr_ = control_->addr.load();
+}
+
+ProcessChain::~ProcessChain() {
+    control_->release = 1;
+    // P0 is our child; members whose parent exited were reparented to us
+    // (the subreaper). Others are reaped by their parents: ECHILD here.
+    for (int i = 0; i < kMax; ++i) {
+        pid_t pid = control_->pids[i].load();
+        if (pid > 0) {
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+    ::munmap(control_, sizeof(Control));
+}
+
+void ProcessChain::write(int index, std::size_t page, std::uint64_t value) {
+    int slot = index;
+    if (pids_.size() == 1) {
+        slot = 0;
+        while (slot < kMax && control_->pids[slot].load() != pids_[0]) {
+            ++slot;
+        }
+    }
+    control_->write_done[slot] = 0;
+    control_->write_value[slot] = value;
+    control_->write_page[slot] = page + 1;
+    while (control_->write_done[slot].load() == 0) {
+        pause_briefly();
+    }
+}
+
+}  // namespace devexcl::test

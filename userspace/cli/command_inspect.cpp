@@ -1,0 +1,74 @@
+// inspect PID ADDR [LEN] | vma PID ADDR | tree PID ADDR: rmap inspection.
+#include <sys/types.h>
+
+#include "anon_vma_tree.hpp"
+#include "commands.hpp"
+#include "devexcl/device.hpp"
+#include "inspect_report.hpp"
+
+namespace devexcl::cli {
+
+namespace {
+
+pid_t pid_arg(const std::string& text) {
+    std::uint64_t v = parse_number(text, "pid");
+    if (v == 0 || v > 0x7fffffff) {
+        throw UsageError("invalid pid '" + text + "'");
+    }
+    return static_cast<pid_t>(v);
+}
+
+}  // namespace
+
+int command_inspect(const Invocation& inv, std::ostream& out) {
+    if (inv.args.size() != 2 && inv.args.size() != 3) {
+        throw UsageError("usage: inspect PID ADDR [LEN]");
+    }
+    const pid_t pid = pid_arg(inv.args[0]);
+    const std::uint64_t addr = parse_number(inv.args[1], "address");
+    Device dev = Device::open(inv.device);
+    InspectReporter rep{out, inv.json};
+    if (inv.args.size() == 2) {
+        rep.page(pid, dev.inspect_page(pid, addr));
+    } else {
+        const std::uint64_t length = parse_size(inv.args[2], "length");
+        const std::uint64_t page = dev.version().page_size;
+        rep.range(pid, addr, page, dev.inspect_range(pid, addr, length, /*walk_rmap=*/true));
+    }
+    return 0;
+}
+
+int command_vma(const Invocation& inv, std::ostream& out) {
+    if (inv.args.size() != 2) {
+        throw UsageError("usage: vma PID ADDR");
+    }
+    const pid_t pid = pid_arg(inv.args[0]);
+    Device dev = Device::open(inv.device);
+    InspectReporter{out, inv.json}.vma(pid,
+                                       dev.inspect_vma(pid, parse_number(inv.args[1], "address")));
+    return 0;
+}
+
+int command_tree(const Invocation& inv, std::ostream& out) {
+    if (inv.args.size() != 2) {
+        throw UsageError("usage: tree PID ADDR");
+    }
+    const pid_t pid = pid_arg(inv.args[0]);
+    Device dev = Device::open(inv.device);
+    PageInspection page = dev.inspect_page(pid, parse_number(inv.args[1], "address"));
+    std::vector<std::vector<AnonVmaInfo>> chains;
+    for (const RmapEntry& m : page.mappings) {
+        if (m.redacted) {
+            continue;
+        }
+        try {
+            chains.push_back(dev.inspect_vma(m.pid, m.vaddr).chain);
+        } catch (const std::system_error&) {
+            // The mapper exited or unmapped it since: its mapping stays unplaced.
+        }
+    }
+    InspectReporter{out, inv.json}.tree(pid, page, build_anon_vma_tree(chains, page.mappings));
+    return 0;
+}
+
+}  // namespace devexcl::cli

@@ -1,0 +1,120 @@
+#include "devexcl/rmap_types.hpp"
+
+#include <array>
+#include <utility>
+
+namespace devexcl {
+
+PageInfo PageInfo::from_raw(const devexcl_page_info& raw) {
+    PageInfo p;
+    p.addr = raw.addr;
+    p.pte = static_cast<PteKind>(raw.pte_kind);
+    p.pte_flags = raw.pte_flags;
+    p.page_flags = raw.page_flags;
+    p.mapping = static_cast<MappingKind>(raw.mapping_kind);
+    p.folio_order = raw.folio_order;
+    p.mapcount = raw.mapcount;
+    p.folio_mapcount = raw.folio_mapcount;
+    p.refcount = raw.refcount;
+    p.index = raw.index;
+    p.pfn = raw.pfn;
+    p.anon_vma_id = raw.anon_vma_id;
+    p.root_anon_vma_id = raw.root_anon_vma_id;
+    p.rmap_flags = raw.rmap_flags;
+    p.nr_mappings = raw.nr_mappings;
+    p.nr_redacted = raw.nr_redacted;
+    p.nr_returned = raw.nr_returned;
+    return p;
+}
+
+std::string_view to_string(MappingKind k) {
+    switch (k) {
+        case MappingKind::None:
+            return "none";
+        case MappingKind::Anon:
+            return "anon";
+        case MappingKind::Ksm:
+            return "ksm";
+        case MappingKind::File:
+            return "file";
+        case MappingKind::Shmem:
+            return "shmem";
+        case MappingKind::Other:
+            return "other";
+    }
+    return "unknown";
+}
+
+namespace {
+
+template <std::size_t N>
+std::string join_bits(std::uint64_t flags,
+                      const std::array<std::pair<std::uint64_t, std::string_view>, N>& names) {
+    std::string out;
+    for (const auto& [bit, name] : names) {
+        if (flags & bit) {
+            if (!out.empty()) {
+                out += ',';
+            }
+            out += name;
+        }
+    }
+    return out.empty() ? "-" : out;
+}
+
+constexpr std::array<std::pair<std::uint64_t, std::string_view>, 16> kPageFlags = {{
+    {DEVEXCL_PAGE_ANON, "anon"},
+    {DEVEXCL_PAGE_KSM, "ksm"},
+    {DEVEXCL_PAGE_LARGE, "large"},
+    {DEVEXCL_PAGE_THP, "thp"},
+    {DEVEXCL_PAGE_HUGETLB, "hugetlb"},
+    {DEVEXCL_PAGE_ZERO, "zero"},
+    {DEVEXCL_PAGE_LRU, "lru"},
+    {DEVEXCL_PAGE_LOCKED, "locked"},
+    {DEVEXCL_PAGE_DIRTY, "dirty"},
+    {DEVEXCL_PAGE_SWAPBACKED, "swapbacked"},
+    {DEVEXCL_PAGE_MLOCKED, "mlocked"},
+    {DEVEXCL_PAGE_ANON_EXCLUSIVE, "anon-exclusive"},
+    {DEVEXCL_PAGE_SWAPCACHE, "swapcache"},
+    {DEVEXCL_PAGE_HEAD, "head"},
+    {DEVEXCL_PAGE_TAIL, "tail"},
+    {DEVEXCL_PAGE_UNEVICTABLE, "unevictable"},
+}};
+
+constexpr std::array<std::pair<std::uint64_t, std::string_view>, 5> kRmapFlags = {{
+    {DEVEXCL_RMAP_WALKED, "walked"},
+    {DEVEXCL_RMAP_TRUNCATED, "truncated"},
+    {DEVEXCL_RMAP_MAPCOUNT_MISMATCH, "mapcount-mismatch"},
+    {DEVEXCL_RMAP_INCOMPLETE, "incomplete"},
+    {DEVEXCL_RMAP_HAS_PAGE, "page"},
+}};
+
+// VM_* values of include/linux/mm.h (6.1, x86_64).
+constexpr std::array<std::pair<std::uint64_t, std::string_view>, 12> kVmFlags = {{
+    {0x1, "read"},
+    {0x2, "write"},
+    {0x4, "exec"},
+    {0x8, "shared"},
+    {0x100, "growsdown"},
+    {0x200, "uffd-missing"},
+    {0x2000, "locked"},
+    {0x20000, "dontcopy"},
+    {0x80000000, "mergeable"},
+    {0x20000000, "hugepage"},
+    {0x40000000, "nohugepage"},
+    {0x400000, "hugetlb"},
+}};
+
+}  // namespace
+
+std::string page_flags_string(std::uint64_t flags) {
+    return join_bits(flags, kPageFlags);
+}
+std::string rmap_flags_string(std::uint64_t flags) {
+    return join_bits(flags, kRmapFlags);
+}
+std::string vm_flags_string(std::uint64_t flags) {
+    return join_bits(flags, kVmFlags);
+}
+
+}  // namespace devexcl
