@@ -11,7 +11,7 @@ export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check vm-shell bench checkpatch format format-check clean help
+	run check check-debug vm-shell bench checkpatch format format-check clean help
 
 all: module userspace selftests
 
@@ -56,6 +56,10 @@ check: all
 ## bench       benchmarks in one VM boot: figures and ratios, no assertions
 bench: all
 	scripts/vm.sh --name bench --timeout 1800 -- /opt/devexcl/bench.sh
+
+## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
+check-debug:
+	$(MAKE) check DEVEXCL_FLAVOUR=debug
 
 ## vm-shell    an interactive VM with the module, tools and /host (this repo)
 vm-shell: all

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails (exit 1) when a VM console log shows a kernel splat, even if every
-# test passed. Only kernel log lines ("[  1.234] ...") are checked, so test
-# output that merely mentions these words cannot trip the gate.
+# test passed. Only kernel log lines ("[  1.234] ...", optionally with a
+# "[  T12]" caller id) are checked, so test output that merely mentions
+# these words cannot trip the gate.
 set -euo pipefail
 log=${1:?usage: console-gate.sh CONSOLE_LOG}
 
@@ -23,7 +24,8 @@ patterns=(
 	'kernel BUG at'
 	'Call Trace:'
 )
-regex="^\[ *[0-9]+\.[0-9]+\] .*($(IFS='|'; echo "${patterns[*]}"))"
+# "[    1.234567] " or, with CONFIG_PRINTK_CALLER (debug flavour), "[    1.234567][  T123] ".
+regex="^\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? .*($(IFS='|'; echo "${patterns[*]}"))"
 if hits=$(grep -aE "$regex" "$log"); then
 	echo "console gate: kernel splat on the VM console ($log):" >&2
 	echo "$hits" | head -20 >&2

@@ -21,7 +21,7 @@ expect() { # expect NAME WANT_STATUS LOG_TEXT
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 expect clean_boot_passes 0 '[    0.000000] Linux version 6.1.192
 [    1.000000] devexcl: loaded, ABI 1.0'
 expect warning_fails 1 '[   12.345678] WARNING: CPU: 1 PID: 77 at mm/memory.c:100 foo+0x1/0x2'
@@ -30,6 +30,8 @@ expect lockdep_fails 1 '[    5.000000] =========================================
 [    5.000001] WARNING: possible circular locking dependency detected'
 expect hung_task_fails 1 '[  200.000000] INFO: task devexcl_selfte:88 blocked for more than 60 seconds.'
 expect oops_fails 1 '[    9.000000] Oops: 0000 [#1] PREEMPT SMP'
+expect warning_with_printk_caller_fails 1 '[   12.345678][  T123] WARNING: CPU: 1 PID: 123 at mm/rmap.c:1 x+0x1/0x2'
+expect kasan_with_printk_caller_fails 1 '[    7.000000][    C1] BUG: KASAN: use-after-free in devexcl_ioctl+0x10/0x20'
 expect test_output_mentioning_warning_passes 0 '# RUN Foo.PrintsWARNING: in its own output
 ok 1 Foo.PrintsWARNING: in its own output'
 exit $failed
