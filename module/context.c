@@ -43,6 +43,18 @@ struct devexcl_ctx *devexcl_ctx_create(void)
 		ctx->mm = current->mm;
 		ctx->target = get_task_pid(current, PIDTYPE_TGID);
 	}
+	ctx->owner = get_task_pid(current, PIDTYPE_TGID);
+	ctx->events = devexcl_event_source_new(ctx->id, ctx->owner, ctx->target);
+	if (!ctx->events) {
+		put_pid(ctx->owner);
+		put_pid(ctx->target);
+		if (ctx->mm)
+			mmdrop(ctx->mm);
+		kfree(ctx);
+		return ERR_PTR(-ENOMEM);
+	}
+	devexcl_stat_add(DEVEXCL_STAT_CONTEXTS_OPEN, 1);
+	devexcl_stat_add(DEVEXCL_STAT_CONTEXTS_TOTAL, 1);
 	return ctx;
 }
 
@@ -65,7 +77,10 @@ void devexcl_ctx_destroy(struct devexcl_ctx *ctx)
 		put_pid(ctx->log[i].trigger);
 	if (ctx->mm)
 		mmdrop(ctx->mm);
+	devexcl_event_source_put(ctx->events);
 	put_pid(ctx->target);
+	put_pid(ctx->owner);
+	devexcl_stat_add(DEVEXCL_STAT_CONTEXTS_OPEN, -1);
 	mutex_destroy(&ctx->lock);
 	mutex_destroy(&ctx->op_lock);
 	kfree(ctx);
@@ -154,10 +169,11 @@ static struct pid *devexcl_bind_pid(const struct devexcl_bind *req)
  */
 long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 {
+	struct devexcl_event_source *events;
 	struct devexcl_bind req;
 	struct task_struct *task;
 	struct mm_struct *mm;
-	struct pid *pid;
+	struct pid *pid, *target;
 	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -181,21 +197,31 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 		ret = -ESRCH;
 		goto out_task;
 	}
+	target = get_task_pid(task, PIDTYPE_TGID);
+	events = devexcl_event_source_new(ctx->id, ctx->owner, target);
+	if (!events) {
+		ret = -ENOMEM;
+		goto out_mm;
+	}
 
 	mutex_lock(&ctx->op_lock);
 	if (READ_ONCE(ctx->nr_held)) {
 		ret = -EBUSY;
 	} else {
+		/* No region left: no notifier can produce an event meanwhile. */
 		devexcl_remove_regions(ctx, false);
 		mmgrab(mm);
 		if (ctx->mm)
 			mmdrop(ctx->mm);
 		ctx->mm = mm;
-		put_pid(ctx->target);
-		ctx->target = get_task_pid(task, PIDTYPE_TGID);
+		swap(ctx->target, target);
+		swap(ctx->events, events);
 		ret = 0;
 	}
 	mutex_unlock(&ctx->op_lock);
+	devexcl_event_source_put(events);
+out_mm:
+	put_pid(target);
 	mmput(mm);
 out_task:
 	put_task_struct(task);

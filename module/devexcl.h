@@ -5,6 +5,7 @@
 #ifndef _DEVEXCL_H
 #define _DEVEXCL_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -26,7 +27,20 @@ struct devexcl_revocation_rec {
 	u8 cause;
 	struct pid *trigger;
 	char comm[TASK_COMM_LEN];
+	u64 timestamp_ns;
 };
+
+/* Module-wide counters, reported by DEVEXCL_CMD_GET_STATS. */
+struct devexcl_stats {
+	atomic64_t v[__DEVEXCL_STAT_MAX];
+};
+
+extern struct devexcl_stats devexcl_stats;
+
+static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
+{
+	atomic64_add(n, &devexcl_stats.v[stat]);
+}
 
 /**
  * struct devexcl_ctx - one open /dev/devexcl: one simulated device
@@ -38,6 +52,8 @@ struct devexcl_revocation_rec {
  * @pages: page index -> xa_value (see exclusive.c); DEVEXCL_XA_HELD marks held pages
  * @mm: the target address space (mmgrab'ed), or NULL
  * @target: the target's thread-group pid, for reporting
+ * @owner: the thread group that opened the context: it may receive its events
+ * @events: what the context's events share (owner, target, id)
  * @regions: struct devexcl_region, one MMU interval notifier each
  * @nr_regions: length of @regions
  * @id: the id user space sees
@@ -52,6 +68,8 @@ struct devexcl_ctx {
 	struct xarray pages;
 	struct mm_struct *mm;
 	struct pid *target;
+	struct pid *owner;
+	struct devexcl_event_source *events;
 	struct list_head regions;
 	unsigned int nr_regions;
 	u64 id;
@@ -98,8 +116,26 @@ void devexcl_release_all(struct devexcl_ctx *ctx);
 void devexcl_remove_regions(struct devexcl_ctx *ctx, bool only_unused);
 
 /* rmap.c */
+#define DEVEXCL_INSPECT_CHUNK 256
+struct devexcl_inspect_buf;
+struct devexcl_inspect_buf *devexcl_inspect_buf_alloc(void);
+void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf);
+void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
+			   unsigned long addr, unsigned long n, bool walk_rmaps,
+			   bool show_pfn, struct devexcl_page_info *out);
 long devexcl_ioctl_inspect_page(void __user *uarg);
 long devexcl_ioctl_inspect_range(void __user *uarg);
 long devexcl_ioctl_inspect_vma(void __user *uarg);
+
+/* netlink.c */
+struct devexcl_event_source;
+int devexcl_netlink_init(void);
+void devexcl_netlink_exit(void);
+struct devexcl_event_source *devexcl_event_source_new(u64 ctx_id,
+						      struct pid *owner,
+						      struct pid *target);
+void devexcl_event_source_put(struct devexcl_event_source *src);
+void devexcl_netlink_revoked(struct devexcl_event_source *src,
+			     const struct devexcl_revocation_rec *rec);
 
 #endif /* _DEVEXCL_H */

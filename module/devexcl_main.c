@@ -22,7 +22,8 @@ static long devexcl_ioctl_version(void __user *uarg)
 	struct devexcl_version ver = {
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
-		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP,
+		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP |
+			    DEVEXCL_FEAT_NETLINK,
 		.page_size = PAGE_SIZE,
 		.max_range_bytes = DEVEXCL_MAX_RANGE_BYTES,
 	};
@@ -102,9 +103,14 @@ static int __init devexcl_init(void)
 	int ret;
 
 	devexcl_objid_init();
-	ret = misc_register(&devexcl_miscdev);
+	ret = devexcl_netlink_init();
 	if (ret)
 		return ret;
+	ret = misc_register(&devexcl_miscdev);
+	if (ret) {
+		devexcl_netlink_exit();
+		return ret;
+	}
 	pr_info("loaded, ABI %d.%d\n", DEVEXCL_ABI_MAJOR, DEVEXCL_ABI_MINOR);
 	return 0;
 }
@@ -112,6 +118,7 @@ static int __init devexcl_init(void)
 static void __exit devexcl_exit(void)
 {
 	misc_deregister(&devexcl_miscdev);
+	devexcl_netlink_exit();
 	pr_info("unloaded\n");
 }
 

@@ -19,6 +19,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -168,7 +169,7 @@ static unsigned long revoke_locked(struct devexcl_ctx *ctx, unsigned long start,
 {
 	XA_STATE(xas, &ctx->pages, start >> PAGE_SHIFT);
 	unsigned long last = (end >> PAGE_SHIFT) - 1;
-	unsigned long n = 0, first = 0;
+	unsigned long n = 0, first = 0, final = 0;
 	u64 seq = ctx->revoke_seq + 1;
 	struct devexcl_revocation_rec *rec;
 	void *entry;
@@ -178,6 +179,7 @@ static unsigned long revoke_locked(struct devexcl_ctx *ctx, unsigned long start,
 	xas_for_each_marked(&xas, entry, last, DEVEXCL_XA_HELD) {
 		if (!n)
 			first = xas.xa_index;
+		final = xas.xa_index;
 		if (addrs)
 			addrs[n] = xas.xa_index << PAGE_SHIFT;
 		xas_store(&xas, revoked_entry(seq, cause));
@@ -203,11 +205,15 @@ static unsigned long revoke_locked(struct devexcl_ctx *ctx, unsigned long start,
 	put_pid(rec->trigger);
 	rec->seq = seq;
 	rec->start = first << PAGE_SHIFT;
-	rec->end = end;
+	rec->end = (final + 1) << PAGE_SHIFT;
 	rec->npages = n;
 	rec->cause = cause;
 	rec->trigger = get_task_pid(current, PIDTYPE_TGID);
 	get_task_comm(rec->comm, current);
+	rec->timestamp_ns = ktime_get_ns();
+	devexcl_stat_add(DEVEXCL_STAT_REVOCATIONS, 1);
+	devexcl_stat_add(DEVEXCL_STAT_PAGES_REVOKED, n);
+	devexcl_netlink_revoked(ctx->events, rec);
 	return n;
 }
 
@@ -447,6 +453,7 @@ static void device_access_locked(struct devexcl_ctx *ctx, struct page *page,
 	if (req->op != DEVEXCL_OP_READ)
 		set_page_dirty(page);
 	ctx->counters.device_ops++;
+	devexcl_stat_add(DEVEXCL_STAT_DEVICE_OPS, 1);
 }
 
 static void record_held_locked(struct devexcl_ctx *ctx, unsigned long addr,
@@ -468,6 +475,7 @@ static void record_held_locked(struct devexcl_ctx *ctx, unsigned long addr,
 	xas_unlock(&xas);
 	ctx->nr_held += held;
 	ctx->counters.marked += held;
+	devexcl_stat_add(DEVEXCL_STAT_PAGES_MARKED, held);
 }
 
 struct userfault_probe {

@@ -44,8 +44,6 @@
 #include "objid.h"
 #include "pgwalk.h"
 
-/* Pages inspected per mmap_lock hold in a range inspection. */
-#define RANGE_CHUNK 256
 /* Address spaces scanned for the mappers of a KSM page. */
 #define KSM_MAX_MMS 4096
 
@@ -575,33 +573,58 @@ static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *inf
 			     &rp->pages[(addr - rp->start) >> PAGE_SHIFT]);
 }
 
-/* Inspect [addr, addr + n pages) into @out; mmap_lock of @mm held. */
-static void inspect_chunk(struct mm_struct *mm, unsigned long addr,
-			  unsigned long n, bool walk_rmaps, bool show_pfn,
-			  struct page_probe *probes, struct devexcl_page_info *out)
+/* Probes for inspecting up to DEVEXCL_INSPECT_CHUNK pages at a time. */
+struct devexcl_inspect_buf {
+	struct page_probe probes[DEVEXCL_INSPECT_CHUNK];
+};
+
+struct devexcl_inspect_buf *devexcl_inspect_buf_alloc(void)
 {
-	struct range_probe rp = { .start = addr, .pages = probes };
+	return kvmalloc(sizeof(struct devexcl_inspect_buf), GFP_KERNEL);
+}
+
+void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf)
+{
+	kvfree(buf);
+}
+
+/**
+ * devexcl_inspect_pages() - page records for [addr, addr + n pages)
+ * @buf: from devexcl_inspect_buf_alloc()
+ * @mm: the address space; its mmap_lock is held
+ * @addr: page aligned
+ * @n: at most DEVEXCL_INSPECT_CHUNK
+ * @walk_rmaps: also count each page's mappings (not for KSM pages, whose
+ *	mappers would need a scan of every address space)
+ * @show_pfn: the caller may see PFNs
+ * @out: room for @n records (a netlink attribute fills in place)
+ */
+void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
+			   unsigned long addr, unsigned long n, bool walk_rmaps,
+			   bool show_pfn, struct devexcl_page_info *out)
+{
+	struct range_probe rp = { .start = addr, .pages = buf->probes };
 	struct vm_area_struct *vma;
 	unsigned long i;
 
-	memset(probes, 0, n * sizeof(*probes));
+	memset(buf->probes, 0, n * sizeof(*buf->probes));
 	memset(out, 0, n * sizeof(*out));
 	devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
 	for (i = 0; i < n; i++) {
+		struct page_probe *probe = &buf->probes[i];
 		struct rmap_walk walk = {};
 
 		out[i].addr = addr + i * PAGE_SIZE;
-		fill_page_info(&out[i], &probes[i], show_pfn);
-		if (!probes[i].folio)
+		fill_page_info(&out[i], probe, show_pfn);
+		if (!probe->folio)
 			continue;
-		/* KSM pages would need a scan of every address space: counts only where cheap. */
-		if (walk_rmaps && !folio_test_ksm(probes[i].folio)) {
+		if (walk_rmaps && !folio_test_ksm(probe->folio)) {
 			vma = vma_lookup(mm, out[i].addr);
 			if (vma)
-				walk_rmap(&walk, &out[i], &probes[i], vma);
+				walk_rmap(&walk, &out[i], probe, vma);
 			finish_walk(&out[i], &walk);
 		}
-		folio_put(probes[i].folio);
+		folio_put(probe->folio);
 	}
 }
 
@@ -617,8 +640,8 @@ static void inspect_chunk(struct mm_struct *mm, unsigned long addr,
 long devexcl_ioctl_inspect_range(void __user *uarg)
 {
 	struct devexcl_inspect_range_req req;
-	struct devexcl_page_info *out;
-	struct page_probe *probes;
+	struct devexcl_page_info *out = NULL;
+	struct devexcl_inspect_buf *buf;
 	struct mm_struct *mm;
 	unsigned long end, addr, n, done = 0;
 	bool show_pfn = capable(CAP_SYS_ADMIN);
@@ -640,22 +663,25 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 		       req.max_records * sizeof(*out)))
 		return -EFAULT;
 
-	out = kmalloc_array(RANGE_CHUNK, sizeof(*out), GFP_KERNEL);
-	probes = kmalloc_array(RANGE_CHUNK, sizeof(*probes), GFP_KERNEL);
+	buf = devexcl_inspect_buf_alloc();
+	out = kvmalloc_array(DEVEXCL_INSPECT_CHUNK, sizeof(*out), GFP_KERNEL);
 	mm = devexcl_get_target_mm(req.pid);
-	if (!out || !probes || IS_ERR(mm)) {
+	if (!buf || !out || IS_ERR(mm)) {
 		ret = IS_ERR(mm) ? PTR_ERR(mm) : -ENOMEM;
+		if (!IS_ERR(mm))
+			mmput(mm);
 		goto out_free;
 	}
 	while (addr < end && done < req.max_records) {
 		n = min3((end - addr) >> PAGE_SHIFT, req.max_records - done,
-			 (unsigned long)RANGE_CHUNK);
+			 (unsigned long)DEVEXCL_INSPECT_CHUNK);
 		if (mmap_read_lock_killable(mm)) {
 			ret = -EINTR;
 			break;
 		}
-		inspect_chunk(mm, addr, n, req.flags & DEVEXCL_INSPECT_WALK_RMAP,
-			      show_pfn, probes, out);
+		devexcl_inspect_pages(buf, mm, addr, n,
+				      req.flags & DEVEXCL_INSPECT_WALK_RMAP,
+				      show_pfn, out);
 		mmap_read_unlock(mm);
 		if (copy_to_user(u64_to_user_ptr(req.records) + done * sizeof(*out),
 				 out, n * sizeof(*out))) {
@@ -676,8 +702,8 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
 out_free:
-	kfree(probes);
-	kfree(out);
+	kvfree(out);
+	devexcl_inspect_buf_free(buf);
 	return ret;
 }
 

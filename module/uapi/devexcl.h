@@ -42,6 +42,7 @@ struct devexcl_version {
 
 #define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0) /* bind, mark, access, status, release */
 #define DEVEXCL_FEAT_RMAP _BITULL(1) /* inspect page, range and VMA */
+#define DEVEXCL_FEAT_NETLINK _BITULL(2) /* the "devexcl" generic netlink family */
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 
@@ -280,7 +281,7 @@ struct devexcl_counters {
  * struct devexcl_revocation - one revocation batch
  * @seq: batch sequence number, from 1
  * @start: first revoked address
- * @end: end of the invalidated range that overlapped the device's pages
+ * @end: end of the last revoked page
  * @npages: pages the device lost
  * @cause: enum devexcl_cause
  * @trigger_pid: the task that caused it (its tgid), in the reader's pid
@@ -539,5 +540,109 @@ struct devexcl_inspect_vma_req {
 #define DEVEXCL_IOC_INSPECT_PAGE _IOWR(DEVEXCL_IOC_MAGIC, 0x10, struct devexcl_inspect_page_req)
 #define DEVEXCL_IOC_INSPECT_RANGE _IOWR(DEVEXCL_IOC_MAGIC, 0x11, struct devexcl_inspect_range_req)
 #define DEVEXCL_IOC_INSPECT_VMA _IOWR(DEVEXCL_IOC_MAGIC, 0x12, struct devexcl_inspect_vma_req)
+
+/*
+ * Generic netlink family "devexcl": revocation events and streamed rmap
+ * dumps. Every attribute is validated strictly against its policy; errors
+ * carry an extack message.
+ *
+ * Events are unicast, one per revocation batch, to each subscriber that is
+ * entitled to them: the thread group that opened the context, or a
+ * subscriber that had CAP_SYS_ADMIN when it subscribed. Unicast lets every
+ * event be checked against every subscriber (a multicast group can only be
+ * checked when joined) and lets drops be counted per subscriber: when a
+ * subscriber's socket is full, the next event it does receive says how
+ * many it lost. Set NETLINK_NO_ENOBUFS: drops are reported in-band.
+ *
+ * A DEVEXCL_CMD_EVENT message carries DEVEXCL_A_EVENTS, an array of
+ * struct devexcl_event: revocations come in bursts of thousands (a CPU
+ * touching a marked buffer), and one compact record per event keeps
+ * delivery a small fraction of the revoking fault's cost.
+ */
+#define DEVEXCL_GENL_NAME "devexcl"
+#define DEVEXCL_GENL_VERSION 1
+
+enum devexcl_genl_cmd {
+	DEVEXCL_CMD_UNSPEC,
+	DEVEXCL_CMD_EVENT,	/* kernel -> subscriber: one revocation batch */
+	DEVEXCL_CMD_SUBSCRIBE,	/* optional FILTER_CTX_ID, FILTER_PID; replaces filters */
+	DEVEXCL_CMD_UNSUBSCRIBE,
+	DEVEXCL_CMD_INSPECT,	/* NLM_F_DUMP: PID, START, END [, CURSOR, FLAGS] */
+	DEVEXCL_CMD_GET_STATS,	/* reply: STATS */
+	__DEVEXCL_CMD_MAX,
+};
+
+#define DEVEXCL_CMD_MAX (__DEVEXCL_CMD_MAX - 1)
+
+enum devexcl_genl_attr {
+	DEVEXCL_A_UNSPEC,
+	DEVEXCL_A_PAD,
+	DEVEXCL_A_EVENTS,		/* binary: an array of struct devexcl_event */
+	DEVEXCL_A_FILTER_CTX_ID,	/* u64 */
+	DEVEXCL_A_FILTER_PID,		/* u32: only contexts acting on this process */
+	DEVEXCL_A_PID,			/* u32: the process to inspect */
+	DEVEXCL_A_START,		/* u64 */
+	DEVEXCL_A_END,			/* u64 */
+	DEVEXCL_A_CURSOR,		/* u64: where to resume, or next address */
+	DEVEXCL_A_FLAGS,		/* u32: DEVEXCL_INSPECT_* */
+	DEVEXCL_A_PAGE_INFOS,		/* binary: an array of struct devexcl_page_info */
+	DEVEXCL_A_STATS,		/* nested enum devexcl_stat */
+	__DEVEXCL_A_MAX,
+};
+
+#define DEVEXCL_A_MAX (__DEVEXCL_A_MAX - 1)
+
+/**
+ * struct devexcl_event - one revocation batch, as a subscriber receives it
+ * @ctx_id: the context that lost the pages (its DEVEXCL_IOC_COUNTERS id)
+ * @start: first revoked address
+ * @end: end of the last revoked page
+ * @npages: pages revoked
+ * @seq: the context's revocation batch (see DEVEXCL_IOC_REVOCATIONS)
+ * @timestamp_ns: CLOCK_MONOTONIC of the revocation
+ * @dropped: events lost to this receiver since the one before this
+ * @cause: enum devexcl_cause
+ * @target_pid: the process the context acts on, in the receiver's pid
+ *	namespace (0 if not visible there)
+ * @trigger_pid: the thread group that caused it, in the receiver's pid
+ *	namespace; 0 if unknown, gone, or not visible there
+ * @reserved: zero
+ * @trigger_comm: its command name, NUL terminated
+ */
+struct devexcl_event {
+	__u64 ctx_id;
+	__u64 start;
+	__u64 end;
+	__u64 npages;
+	__u64 seq;
+	__u64 timestamp_ns;
+	__u64 dropped;
+	__u32 cause;
+	__u32 target_pid;
+	__u32 trigger_pid;
+	__u32 reserved;
+	char trigger_comm[16];
+};
+
+/* Module-wide counters, u64 each, nested in DEVEXCL_A_STATS. */
+enum devexcl_stat {
+	DEVEXCL_STAT_UNSPEC,
+	DEVEXCL_STAT_PAD,
+	DEVEXCL_STAT_CONTEXTS_OPEN,
+	DEVEXCL_STAT_CONTEXTS_TOTAL,
+	DEVEXCL_STAT_PAGES_MARKED,
+	DEVEXCL_STAT_PAGES_REVOKED,
+	DEVEXCL_STAT_REVOCATIONS,
+	DEVEXCL_STAT_DEVICE_OPS,
+	DEVEXCL_STAT_SUBSCRIBERS,
+	DEVEXCL_STAT_EVENTS_SENT,
+	DEVEXCL_STAT_EVENTS_DROPPED,	/* a subscriber's socket was full */
+	DEVEXCL_STAT_EVENTS_LOST,	/* the event queue was full, or no memory */
+	DEVEXCL_STAT_DUMPS,
+	DEVEXCL_STAT_DUMP_RECORDS,
+	__DEVEXCL_STAT_MAX,
+};
+
+#define DEVEXCL_STAT_MAX (__DEVEXCL_STAT_MAX - 1)
 
 #endif /* _UAPI_DEVEXCL_H */

@@ -65,3 +65,10 @@ TEST(UapiLayout, ExclusiveIoctlsHaveDistinctNumbersAndRightSizes) {
     }
     EXPECT_EQ(numbers.size(), 8u);
 }
+
+// Generic netlink records.
+static_assert(sizeof(devexcl_event) == 88);
+static_assert(offsetof(devexcl_event, cause) == 56);
+static_assert(offsetof(devexcl_event, trigger_comm) == 72);
+static_assert(sizeof(devexcl_page_info) % 8 == 0, "arrays of it stay 8-byte aligned");
+static_assert(sizeof(devexcl_event) % 8 == 0, "arrays of it stay 8-byte aligned");

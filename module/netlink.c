@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "devexcl" generic netlink family: revocation events to subscribers,
+ * streamed rmap dumps of ranges, and module-wide counters.
+ *
+ * Events are produced inside MMU notifier callbacks, which sit on the
+ * revoking CPU fault, so that side only copies a record into a
+ * preallocated ring (nothing at all when nobody subscribed). A work item
+ * on another CPU turns the ring into messages: for each entitled
+ * subscriber, as many events as fit one skb, unicast without blocking.
+ * The first event after a quiet spell kicks the work at once; the work
+ * then polls the ring every jiffy until a poll finds it empty. So an
+ * isolated event goes out at once, events of a stream wait at most a
+ * jiffy, and during a burst of revocations the faulting CPU neither wakes
+ * anyone nor sends an IPI while one wakeup and one skb carry many events.
+ *
+ * Nothing is lost silently: an event that cannot be queued, or whose skb
+ * does not fit the subscriber's socket, is counted for every subscriber
+ * entitled to it, and the count rides on the next message it receives.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/pid_namespace.h>
+#include <linux/rculist.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "devexcl.h"
+
+/* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
+#define DEVEXCL_DUMP_SKB_SIZE SKB_WITH_OVERHEAD(SZ_64K)
+/* Events sent at once to one subscriber: one skb of this size. */
+#define DEVEXCL_EVENT_SKB_SIZE SKB_WITH_OVERHEAD(SZ_16K)
+/* Subscribers at once: a bound on the work each event costs. */
+#define DEVEXCL_MAX_SUBSCRIBERS 64
+/* Events waiting to be sent: a bound on memory when nobody reads. */
+#define DEVEXCL_MAX_PENDING 16384
+
+struct devexcl_stats devexcl_stats;
+
+/*
+ * What events of one context share: who may see them and whom they are
+ * about. Referenced by the context and by each of its queued events, so
+ * queuing costs one reference for these, not one per pid.
+ */
+struct devexcl_event_source {
+	struct kref ref;
+	u64 ctx_id;
+	struct pid *owner;
+	struct pid *target;
+};
+
+/* One revocation batch waiting to be sent, in a slot of the event ring. */
+struct pending_event {
+	struct devexcl_event_source *src;
+	u64 start;
+	u64 end;
+	u64 npages;
+	u64 seq;
+	u64 timestamp_ns;
+	u32 cause;
+	struct pid *trigger;
+	char comm[TASK_COMM_LEN];
+};
+
+/*
+ * A subscribed socket. @tgid is the subscribing thread group: it may
+ * receive the events of the contexts it opened; @admin receives all.
+ * The list is RCU-protected so that the notifier side can count a lost
+ * event for exactly the subscribers entitled to it.
+ */
+struct subscriber {
+	struct list_head node;
+	struct rcu_head rcu;
+	struct net *net;
+	u32 portid;
+	struct pid *tgid;
+	struct pid_namespace *pid_ns;
+	bool admin;
+	u64 filter_ctx_id;
+	struct pid *filter_target;
+	atomic64_t dropped;
+};
+
+static LIST_HEAD(devexcl_subscribers);
+static DEFINE_MUTEX(devexcl_subscribers_lock);
+/* Read locklessly by the notifier callback: nothing to do when 0. */
+static atomic_t devexcl_nr_subscribers = ATOMIC_INIT(0);
+
+/*
+ * The event ring: producers (notifier callbacks) fill slots at @head under
+ * the lock; the work item reads [tail, head) without it and then frees the
+ * slots by moving @tail. Preallocated, so queuing never allocates.
+ * @polling: the work is queued or will poll again; set and cleared under
+ * the lock, so an event is never left in the ring with nobody to send it.
+ */
+static struct pending_event *devexcl_ring;
+static unsigned long devexcl_ring_head, devexcl_ring_tail;
+static bool devexcl_polling;
+static DEFINE_SPINLOCK(devexcl_ring_lock);
+static void devexcl_event_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(devexcl_event_work, devexcl_event_work_fn);
+
+static struct genl_family devexcl_genl_family;
+
+/**
+ * devexcl_event_source_new() - what a context's events share
+ * @ctx_id: the context's id
+ * @owner: the thread group that opened it
+ * @target: the process it acts on
+ *
+ * Return: a new source holding references on both pids, or NULL.
+ */
+struct devexcl_event_source *devexcl_event_source_new(u64 ctx_id,
+						      struct pid *owner,
+						      struct pid *target)
+{
+	struct devexcl_event_source *src = kzalloc(sizeof(*src), GFP_KERNEL);
+
+	if (!src)
+		return NULL;
+	kref_init(&src->ref);
+	src->ctx_id = ctx_id;
+	src->owner = get_pid(owner);
+	src->target = get_pid(target);
+	return src;
+}
+
+static void event_source_release(struct kref *ref)
+{
+	struct devexcl_event_source *src =
+		container_of(ref, struct devexcl_event_source, ref);
+
+	put_pid(src->owner);
+	put_pid(src->target);
+	kfree(src);
+}
+
+/**
+ * devexcl_event_source_put() - drop a reference on an event source
+ * @src: the source, or NULL
+ */
+void devexcl_event_source_put(struct devexcl_event_source *src)
+{
+	if (src)
+		kref_put(&src->ref, event_source_release);
+}
+
+static bool entitled(const struct subscriber *sub,
+		     const struct devexcl_event_source *src)
+{
+	if (!sub->admin && sub->tgid != src->owner)
+		return false;
+	if (sub->filter_ctx_id && sub->filter_ctx_id != src->ctx_id)
+		return false;
+	return !sub->filter_target || sub->filter_target == src->target;
+}
+
+/* An event of @src could not be queued: every entitled subscriber lost it. */
+static void count_lost(const struct devexcl_event_source *src)
+{
+	struct subscriber *sub;
+
+	devexcl_stat_add(DEVEXCL_STAT_EVENTS_LOST, 1);
+	rcu_read_lock();
+	list_for_each_entry_rcu(sub, &devexcl_subscribers, node)
+		if (entitled(sub, src))
+			atomic64_inc(&sub->dropped);
+	rcu_read_unlock();
+}
+
+/*
+ * Delivery runs on another CPU than the revoking fault's: the faulting task
+ * pays for queueing only. Preemption is off so that the CPU chosen stays
+ * online until the work is queued on it; hotplug moves it if it goes down.
+ */
+static void kick_event_work(void)
+{
+	int this_cpu = get_cpu();
+	int cpu = cpumask_next_wrap(this_cpu, cpu_online_mask, this_cpu, true);
+
+	queue_delayed_work_on(cpu < nr_cpu_ids ? cpu : this_cpu, system_wq,
+			      &devexcl_event_work, 0);
+	put_cpu();
+}
+
+/**
+ * devexcl_netlink_revoked() - queue the event of one revocation batch
+ * @src: the context's event source
+ * @rec: the batch, as logged
+ *
+ * Called from MMU notifier callbacks, on the revoking CPU fault: no
+ * sleeping, no allocation, one reference and one short spinlock.
+ */
+void devexcl_netlink_revoked(struct devexcl_event_source *src,
+			     const struct devexcl_revocation_rec *rec)
+{
+	struct pending_event *ev;
+	bool full, kick;
+
+	if (!src || !atomic_read(&devexcl_nr_subscribers))
+		return;
+	spin_lock(&devexcl_ring_lock);
+	full = devexcl_ring_head - devexcl_ring_tail >= DEVEXCL_MAX_PENDING;
+	if (!full) {
+		ev = &devexcl_ring[devexcl_ring_head % DEVEXCL_MAX_PENDING];
+		kref_get(&src->ref);
+		ev->src = src;
+		ev->start = rec->start;
+		ev->end = rec->end;
+		ev->npages = rec->npages;
+		ev->seq = rec->seq;
+		ev->timestamp_ns = rec->timestamp_ns;
+		ev->cause = rec->cause;
+		ev->trigger = get_pid(rec->trigger);
+		memcpy(ev->comm, rec->comm, sizeof(ev->comm));
+		devexcl_ring_head++;
+	}
+	kick = !full && !devexcl_polling;
+	if (kick)
+		devexcl_polling = true;
+	spin_unlock(&devexcl_ring_lock);
+	if (full)
+		count_lost(src);
+	else if (kick)
+		kick_event_work();
+}
+
+static void fill_event(struct devexcl_event *out, const struct subscriber *sub,
+		       const struct pending_event *ev, u64 dropped)
+{
+	out->ctx_id = ev->src->ctx_id;
+	out->start = ev->start;
+	out->end = ev->end;
+	out->npages = ev->npages;
+	out->seq = ev->seq;
+	out->timestamp_ns = ev->timestamp_ns;
+	out->dropped = dropped;
+	out->cause = ev->cause;
+	out->target_pid = pid_nr_ns(ev->src->target, sub->pid_ns);
+	out->trigger_pid = pid_nr_ns(ev->trigger, sub->pid_ns);
+	out->reserved = 0;
+	memcpy(out->trigger_comm, ev->comm, sizeof(out->trigger_comm));
+}
+
+static void free_subscriber(struct subscriber *sub)
+{
+	put_pid(sub->tgid);
+	put_pid(sub->filter_target);
+	put_pid_ns(sub->pid_ns);
+	put_net(sub->net);
+	kfree_rcu(sub, rcu);
+}
+
+/* Caller holds devexcl_subscribers_lock. */
+static void remove_subscriber(struct subscriber *sub)
+{
+	list_del_rcu(&sub->node);
+	atomic_dec(&devexcl_nr_subscribers);
+	free_subscriber(sub);
+}
+
+/*
+ * Unicast @skb, holding @n events of which the first reports @reported
+ * drops. Returns false if the subscriber is gone (and was removed).
+ */
+static bool send_events(struct subscriber *sub, struct sk_buff *skb,
+			unsigned long n, u64 reported)
+{
+	/* Never blocks: a full socket returns -EAGAIN. */
+	int ret = genlmsg_unicast(sub->net, skb, sub->portid);
+
+	if (!ret) {
+		atomic64_sub(reported, &sub->dropped);
+		devexcl_stat_add(DEVEXCL_STAT_EVENTS_SENT, n);
+		return true;
+	}
+	if (ret == -ECONNREFUSED) {
+		remove_subscriber(sub);
+		return false;
+	}
+	atomic64_add(n, &sub->dropped);
+	devexcl_stat_add(DEVEXCL_STAT_EVENTS_DROPPED, n);
+	return true;
+}
+
+/* Events that fit one event message's array. */
+#define EVENTS_PER_SKB ((DEVEXCL_EVENT_SKB_SIZE - GENL_HDRLEN - NLMSG_HDRLEN - \
+			 2 * NLA_HDRLEN - 8) / sizeof(struct devexcl_event))
+
+/*
+ * Sends events [*next, last) of the ring that @sub may see, up to one
+ * message's worth, and advances *next past them. Returns false if the
+ * subscriber is gone (and was removed).
+ */
+static bool deliver_one_message(struct subscriber *sub, unsigned long *next,
+				unsigned long last)
+{
+	struct devexcl_event *out;
+	struct sk_buff *skb;
+	struct nlattr *attr;
+	unsigned long i, n = 0;
+	u64 reported;
+	void *hdr;
+
+	/* Count what this message will carry, then fill it in place. */
+	for (i = *next; i != last && n < EVENTS_PER_SKB; i++)
+		n += entitled(sub, devexcl_ring[i % DEVEXCL_MAX_PENDING].src);
+	if (!n) {
+		*next = last;
+		return true;
+	}
+	skb = genlmsg_new(nla_total_size_64bit(n * sizeof(*out)), GFP_KERNEL);
+	hdr = skb ? genlmsg_put(skb, 0, 0, &devexcl_genl_family, 0,
+				DEVEXCL_CMD_EVENT) : NULL;
+	attr = hdr ? nla_reserve_64bit(skb, DEVEXCL_A_EVENTS, n * sizeof(*out),
+				       DEVEXCL_A_PAD) : NULL;
+	if (!attr) {
+		nlmsg_free(skb);
+		atomic64_add(n, &sub->dropped);
+		devexcl_stat_add(DEVEXCL_STAT_EVENTS_LOST, n);
+		*next = i;
+		return true;
+	}
+	out = nla_data(attr);
+	reported = atomic64_read(&sub->dropped);
+	for (i = *next, n = 0; i != last && n < EVENTS_PER_SKB; i++) {
+		const struct pending_event *ev = &devexcl_ring[i % DEVEXCL_MAX_PENDING];
+
+		if (entitled(sub, ev->src)) {
+			fill_event(&out[n], sub, ev, n ? 0 : reported);
+			n++;
+		}
+	}
+	*next = i;
+	genlmsg_end(skb, hdr);
+	return send_events(sub, skb, n, reported);
+}
+
+/* The events in ring slots [first, last) that @sub may see. */
+static void deliver(struct subscriber *sub, unsigned long first,
+		    unsigned long last)
+{
+	while (first != last)
+		if (!deliver_one_message(sub, &first, last))
+			return;
+}
+
+static void devexcl_event_work_fn(struct work_struct *work)
+{
+	struct subscriber *sub, *next;
+	unsigned long first, last, i;
+
+	spin_lock(&devexcl_ring_lock);
+	first = devexcl_ring_tail;
+	last = devexcl_ring_head;
+	/* A poll that finds nothing ends the burst: the next event kicks again. */
+	if (first == last)
+		devexcl_polling = false;
+	spin_unlock(&devexcl_ring_lock);
+	if (first == last)
+		return;
+
+	/* Producers only write past @last: these slots are ours until tail moves. */
+	mutex_lock(&devexcl_subscribers_lock);
+	list_for_each_entry_safe(sub, next, &devexcl_subscribers, node) {
+		deliver(sub, first, last);
+		cond_resched();
+	}
+	mutex_unlock(&devexcl_subscribers_lock);
+	for (i = first; i != last; i++) {
+		devexcl_event_source_put(devexcl_ring[i % DEVEXCL_MAX_PENDING].src);
+		put_pid(devexcl_ring[i % DEVEXCL_MAX_PENDING].trigger);
+	}
+
+	spin_lock(&devexcl_ring_lock);
+	devexcl_ring_tail = last;
+	spin_unlock(&devexcl_ring_lock);
+	/*
+	 * More may be on the way: look again in a jiffy, on this CPU (online
+	 * while preemption is off).
+	 */
+	queue_delayed_work_on(get_cpu(), system_wq, &devexcl_event_work, 1);
+	put_cpu();
+}
+
+/* Caller holds devexcl_subscribers_lock. */
+static struct subscriber *find_subscriber(struct net *net, u32 portid)
+{
+	struct subscriber *sub;
+
+	list_for_each_entry(sub, &devexcl_subscribers, node)
+		if (sub->portid == portid && net_eq(sub->net, net))
+			return sub;
+	return NULL;
+}
+
+static int devexcl_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *filter_pid = info->attrs[DEVEXCL_A_FILTER_PID];
+	struct net *net = genl_info_net(info);
+	struct pid *target = NULL;
+	struct subscriber *sub;
+	int ret = 0;
+
+	if (filter_pid) {
+		target = find_get_pid(nla_get_u32(filter_pid));
+		if (!target) {
+			NL_SET_ERR_MSG_ATTR(info->extack, filter_pid,
+					    "no such process to filter on");
+			return -ESRCH;
+		}
+	}
+	mutex_lock(&devexcl_subscribers_lock);
+	sub = find_subscriber(net, info->snd_portid);
+	if (!sub) {
+		if (atomic_read(&devexcl_nr_subscribers) >= DEVEXCL_MAX_SUBSCRIBERS) {
+			GENL_SET_ERR_MSG(info, "too many subscribers");
+			ret = -ENOSPC;
+			goto out;
+		}
+		sub = kzalloc(sizeof(*sub), GFP_KERNEL);
+		if (!sub) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		sub->net = get_net(net);
+		sub->portid = info->snd_portid;
+		sub->tgid = get_task_pid(current, PIDTYPE_TGID);
+		sub->pid_ns = get_pid_ns(task_active_pid_ns(current));
+		atomic64_set(&sub->dropped, 0);
+		list_add_tail_rcu(&sub->node, &devexcl_subscribers);
+		atomic_inc(&devexcl_nr_subscribers);
+	}
+	/* Entitlement is decided now, with the subscriber's credentials. */
+	sub->admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	sub->filter_ctx_id = info->attrs[DEVEXCL_A_FILTER_CTX_ID] ?
+		nla_get_u64(info->attrs[DEVEXCL_A_FILTER_CTX_ID]) : 0;
+	put_pid(sub->filter_target);
+	sub->filter_target = target;
+	target = NULL;
+out:
+	mutex_unlock(&devexcl_subscribers_lock);
+	put_pid(target);
+	return ret;
+}
+
+static int devexcl_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct subscriber *sub;
+	int ret = 0;
+
+	mutex_lock(&devexcl_subscribers_lock);
+	sub = find_subscriber(genl_info_net(info), info->snd_portid);
+	if (sub) {
+		remove_subscriber(sub);
+	} else {
+		GENL_SET_ERR_MSG(info, "this socket is not subscribed");
+		ret = -ENOENT;
+	}
+	mutex_unlock(&devexcl_subscribers_lock);
+	return ret;
+}
+
+static int devexcl_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *reply;
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &devexcl_genl_family, 0,
+				DEVEXCL_CMD_GET_STATS);
+	if (!hdr)
+		goto fail;
+	nest = nla_nest_start(reply, DEVEXCL_A_STATS);
+	if (!nest)
+		goto fail;
+	for (i = DEVEXCL_STAT_CONTEXTS_OPEN; i <= DEVEXCL_STAT_MAX; i++) {
+		u64 value = i == DEVEXCL_STAT_SUBSCRIBERS ?
+			atomic_read(&devexcl_nr_subscribers) :
+			atomic64_read(&devexcl_stats.v[i]);
+
+		if (nla_put_u64_64bit(reply, i, value, DEVEXCL_STAT_PAD))
+			goto fail;
+	}
+	nla_nest_end(reply, nest);
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+fail:
+	nlmsg_free(reply);
+	return -EMSGSIZE;
+}
+
+/* State of one INSPECT dump, kept in netlink_callback::ctx between callbacks. */
+struct inspect_dump {
+	struct pid *pid;
+	struct devexcl_inspect_buf *buf;
+	u64 cursor;
+	u64 end;
+	u32 flags;
+	bool show_pfn;
+	bool started;
+};
+
+static_assert(sizeof(struct inspect_dump) <= sizeof_field(struct netlink_callback, ctx));
+
+/*
+ * Checks the request and sets the dump up. Done in the first dumpit call,
+ * not in .start: 6.1 gives .start no extack (cb->extack is only set for
+ * dumpit), and every refusal here deserves a message.
+ */
+static int inspect_dump_begin(struct inspect_dump *dump,
+			      struct netlink_callback *cb)
+{
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	static const int required[] = { DEVEXCL_A_PID, DEVEXCL_A_START, DEVEXCL_A_END };
+	struct mm_struct *mm;
+	u64 start, end;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(required); i++) {
+		if (!attrs[required[i]]) {
+			NL_SET_ERR_MSG(cb->extack, "PID, START and END are required");
+			NL_SET_ERR_ATTR_MISS(cb->extack, NULL, required[i]);
+			return -EINVAL;
+		}
+	}
+	start = nla_get_u64(attrs[DEVEXCL_A_START]);
+	end = nla_get_u64(attrs[DEVEXCL_A_END]);
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end <= start) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_END],
+				    "need page-aligned START < END");
+		return -EINVAL;
+	}
+	if (end > TASK_SIZE_MAX) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_END],
+				    "END is beyond the user address space");
+		return -EFAULT;
+	}
+	dump->cursor = attrs[DEVEXCL_A_CURSOR] ?
+		nla_get_u64(attrs[DEVEXCL_A_CURSOR]) : start;
+	if (!PAGE_ALIGNED(dump->cursor) || dump->cursor < start ||
+	    dump->cursor > end) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_CURSOR],
+				    "CURSOR must be a page-aligned address in [START, END]");
+		return -EINVAL;
+	}
+	mm = devexcl_get_target_mm(nla_get_u32(attrs[DEVEXCL_A_PID]));
+	if (PTR_ERR_OR_ZERO(mm) == -EPERM) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_PID],
+				    "no ptrace-level rights over that process");
+		return -EPERM;
+	} else if (IS_ERR(mm)) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_PID],
+				    "no such process with an address space");
+		return PTR_ERR(mm);
+	}
+	mmput(mm);
+	dump->buf = devexcl_inspect_buf_alloc();
+	if (!dump->buf)
+		return -ENOMEM;
+	dump->pid = find_get_pid(nla_get_u32(attrs[DEVEXCL_A_PID]));
+	dump->end = end;
+	dump->flags = attrs[DEVEXCL_A_FLAGS] ? nla_get_u32(attrs[DEVEXCL_A_FLAGS]) : 0;
+	dump->show_pfn = capable(CAP_SYS_ADMIN);
+	dump->started = true;
+	cb->min_dump_alloc = DEVEXCL_DUMP_SKB_SIZE;
+	devexcl_stat_add(DEVEXCL_STAT_DUMPS, 1);
+	return 0;
+}
+
+/* The target again, with the rights checked again: nothing is held between callbacks. */
+static struct mm_struct *dump_target_mm(struct inspect_dump *dump)
+{
+	struct task_struct *task = get_pid_task(dump->pid, PIDTYPE_PID);
+	struct mm_struct *mm = ERR_PTR(-ESRCH);
+
+	if (!task)
+		return mm;
+	if (!devexcl_may_act_on(task))
+		mm = ERR_PTR(-EPERM);
+	else
+		mm = get_task_mm(task) ?: ERR_PTR(-ESRCH);
+	put_task_struct(task);
+	return mm;
+}
+
+static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
+				     struct netlink_callback *cb)
+{
+	struct inspect_dump *dump = (struct inspect_dump *)cb->ctx;
+	struct devexcl_page_info *records;
+	unsigned long total = 0;
+	struct mm_struct *mm;
+	struct nlattr *attr;
+	void *hdr;
+	int ret;
+
+	if (!dump->started) {
+		ret = inspect_dump_begin(dump, cb);
+		if (ret)
+			return ret;
+	}
+	if (dump->cursor >= dump->end)
+		return 0;
+	mm = dump_target_mm(dump);
+	if (IS_ERR(mm)) {
+		NL_SET_ERR_MSG(cb->extack, "the process is gone or no longer inspectable");
+		return PTR_ERR(mm);
+	}
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &devexcl_genl_family, NLM_F_MULTI, DEVEXCL_CMD_INSPECT);
+	if (!hdr) {
+		mmput(mm);
+		return -EMSGSIZE;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		genlmsg_cancel(skb, hdr);
+		mmput(mm);
+		return -EINTR;
+	}
+	/* Arrays of records filled in place, as many as fit this skb. */
+	while (dump->cursor < dump->end) {
+		long room = skb_tailroom(skb) -
+			    nla_total_size_64bit(sizeof(u64)) - nla_total_size_64bit(0);
+		unsigned long n = min3(room > 0 ? room / sizeof(*records) : 0,
+				       (unsigned long)DEVEXCL_INSPECT_CHUNK,
+				       (unsigned long)(dump->end - dump->cursor) >> PAGE_SHIFT);
+
+		if (!n)
+			break;
+		/* 8-byte aligned (a pad attribute first if needed): records hold u64s. */
+		attr = nla_reserve_64bit(skb, DEVEXCL_A_PAGE_INFOS,
+					 n * sizeof(*records), DEVEXCL_A_PAD);
+		if (!attr)
+			break;
+		records = nla_data(attr);
+		devexcl_inspect_pages(dump->buf, mm, dump->cursor, n,
+				      dump->flags & DEVEXCL_INSPECT_WALK_RMAP,
+				      dump->show_pfn, records);
+		dump->cursor += n << PAGE_SHIFT;
+		total += n;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	if (!total ||
+	    nla_put_u64_64bit(skb, DEVEXCL_A_CURSOR, dump->cursor, DEVEXCL_A_PAD)) {
+		/* The room was computed from the tailroom: cannot happen. */
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	devexcl_stat_add(DEVEXCL_STAT_DUMP_RECORDS, total);
+	return skb->len;
+}
+
+static int devexcl_nl_inspect_done(struct netlink_callback *cb)
+{
+	struct inspect_dump *dump = (struct inspect_dump *)cb->ctx;
+
+	put_pid(dump->pid);
+	devexcl_inspect_buf_free(dump->buf);
+	return 0;
+}
+
+/* Not const: 6.1's nla_policy points to a mutable netlink_range_validation. */
+static struct netlink_range_validation devexcl_pid_range = {
+	.min = 1,
+	.max = INT_MAX,
+};
+
+static const struct nla_policy devexcl_nl_policy[DEVEXCL_A_MAX + 1] = {
+	[DEVEXCL_A_FILTER_CTX_ID] = { .type = NLA_U64 },
+	[DEVEXCL_A_FILTER_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &devexcl_pid_range),
+	[DEVEXCL_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &devexcl_pid_range),
+	[DEVEXCL_A_START] = { .type = NLA_U64 },
+	[DEVEXCL_A_END] = { .type = NLA_U64 },
+	[DEVEXCL_A_CURSOR] = { .type = NLA_U64 },
+	[DEVEXCL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, DEVEXCL_INSPECT_WALK_RMAP),
+};
+
+static const struct genl_ops devexcl_genl_ops[] = {
+	{
+		.cmd = DEVEXCL_CMD_SUBSCRIBE,
+		.doit = devexcl_nl_subscribe,
+		.policy = devexcl_nl_policy,
+		.maxattr = DEVEXCL_A_MAX,
+	},
+	{
+		.cmd = DEVEXCL_CMD_UNSUBSCRIBE,
+		.doit = devexcl_nl_unsubscribe,
+		.policy = devexcl_nl_policy,
+		.maxattr = DEVEXCL_A_MAX,
+	},
+	{
+		.cmd = DEVEXCL_CMD_INSPECT,
+		.dumpit = devexcl_nl_inspect_dumpit,
+		.done = devexcl_nl_inspect_done,
+		.policy = devexcl_nl_policy,
+		.maxattr = DEVEXCL_A_MAX,
+	},
+	{
+		.cmd = DEVEXCL_CMD_GET_STATS,
+		.doit = devexcl_nl_get_stats,
+		.policy = devexcl_nl_policy,
+		.maxattr = DEVEXCL_A_MAX,
+	},
+};
+
+static struct genl_family devexcl_genl_family __ro_after_init = {
+	.name = DEVEXCL_GENL_NAME,
+	.version = DEVEXCL_GENL_VERSION,
+	.maxattr = DEVEXCL_A_MAX,
+	.ops = devexcl_genl_ops,
+	.n_ops = ARRAY_SIZE(devexcl_genl_ops),
+	.module = THIS_MODULE,
+	/* Subscribers have their own lock and each dump its own state: no genl_mutex. */
+	.parallel_ops = true,
+};
+
+/* A closed socket stops being a subscriber. */
+static int devexcl_netlink_release(struct notifier_block *nb,
+				   unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct subscriber *sub;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	mutex_lock(&devexcl_subscribers_lock);
+	sub = find_subscriber(n->net, n->portid);
+	if (sub)
+		remove_subscriber(sub);
+	mutex_unlock(&devexcl_subscribers_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block devexcl_netlink_notifier = {
+	.notifier_call = devexcl_netlink_release,
+};
+
+int devexcl_netlink_init(void)
+{
+	int ret;
+
+	devexcl_ring = kvcalloc(DEVEXCL_MAX_PENDING, sizeof(*devexcl_ring),
+				GFP_KERNEL);
+	if (!devexcl_ring)
+		return -ENOMEM;
+	ret = netlink_register_notifier(&devexcl_netlink_notifier);
+	if (ret)
+		goto out_ring;
+	ret = genl_register_family(&devexcl_genl_family);
+	if (ret)
+		goto out_notifier;
+	return 0;
+out_notifier:
+	netlink_unregister_notifier(&devexcl_netlink_notifier);
+out_ring:
+	kvfree(devexcl_ring);
+	return ret;
+}
+
+void devexcl_netlink_exit(void)
+{
+	struct subscriber *sub, *next;
+
+	genl_unregister_family(&devexcl_genl_family);
+	netlink_unregister_notifier(&devexcl_netlink_notifier);
+	/* Every context is closed (module refcount): no new events. Send the last. */
+	do {
+		flush_delayed_work(&devexcl_event_work);
+	} while (READ_ONCE(devexcl_ring_head) != READ_ONCE(devexcl_ring_tail));
+	cancel_delayed_work_sync(&devexcl_event_work);
+	mutex_lock(&devexcl_subscribers_lock);
+	list_for_each_entry_safe(sub, next, &devexcl_subscribers, node)
+		remove_subscriber(sub);
+	mutex_unlock(&devexcl_subscribers_lock);
+	/* The subscribers are freed after a grace period: wait for it. */
+	rcu_barrier();
+	kvfree(devexcl_ring);
+}
