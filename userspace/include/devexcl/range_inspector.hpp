@@ -1,0 +1,45 @@
+// Streams rmap inspection records of large ranges through the netlink dump
+// (DEVEXCL_CMD_INSPECT), and reads the module's counters.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+
+#include "devexcl/genl_socket.hpp"
+#include "devexcl/rmap_types.hpp"
+
+namespace devexcl {
+
+class RangeInspector {
+public:
+    RangeInspector();
+
+    // Calls `on_record` for every page of [start, end) of `pid`, in order,
+    // and `on_progress` with the cursor after every message. Resumes from
+    // `cursor` if it is non-zero. Returns the final cursor (== end when the
+    // dump completed). Throws NetlinkError (with the extack message).
+    std::uint64_t inspect(pid_t pid, std::uint64_t start, std::uint64_t end, bool walk_rmap,
+                          const std::function<void(const PageInfo&)>& on_record,
+                          const std::function<void(std::uint64_t)>& on_progress = {},
+                          std::uint64_t cursor = 0);
+
+    // The same, handing over the kernel's records as they arrive, in place,
+    // a message's array at a time: for consumers of millions of records.
+    std::uint64_t inspect_batches(
+        pid_t pid, std::uint64_t start, std::uint64_t end, bool walk_rmap,
+        const std::function<void(std::span<const devexcl_page_info>)>& on_batch,
+        const std::function<void(std::uint64_t)>& on_progress = {}, std::uint64_t cursor = 0);
+
+private:
+    GenlSocket socket_;
+};
+
+// The module-wide counters, by name ("contexts_open", "events_dropped", ...).
+std::map<std::string, std::uint64_t> module_stats();
+
+}  // namespace devexcl

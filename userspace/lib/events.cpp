@@ -1,0 +1,163 @@
+#include "devexcl/events.hpp"
+
+#include <linux/netlink.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "devexcl/error.hpp"
+#include "devexcl/uapi.hpp"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+namespace devexcl {
+
+namespace {
+
+// Appends the events of one DEVEXCL_CMD_EVENT message to `backlog`.
+void parse_event(nlmsghdr* nlh, std::deque<Event>* backlog) {
+    auto* gnlh = static_cast<genlmsghdr*>(nlmsg_data(nlh));
+    if (nlh->nlmsg_type < NLMSG_MIN_TYPE || gnlh->cmd != DEVEXCL_CMD_EVENT) {
+        return;
+    }
+    nlattr* attr;
+    int rem;
+    nla_for_each_attr(attr, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
+        if (nla_type(attr) != DEVEXCL_A_EVENTS) {
+            continue;
+        }
+        // The kernel aligns the array to 8 bytes (nla_reserve_64bit).
+        const auto* raw = static_cast<const devexcl_event*>(nla_data(attr));
+        const std::size_t n = static_cast<std::size_t>(nla_len(attr)) / sizeof(devexcl_event);
+        for (std::size_t i = 0; i < n; ++i) {
+            const devexcl_event& r = raw[i];
+            Event e;
+            e.ctx_id = r.ctx_id;
+            e.target_pid = static_cast<pid_t>(r.target_pid);
+            e.start = r.start;
+            e.end = r.end;
+            e.npages = r.npages;
+            e.cause = static_cast<Cause>(r.cause);
+            e.seq = r.seq;
+            e.trigger_pid = static_cast<pid_t>(r.trigger_pid);
+            e.trigger_comm.assign(r.trigger_comm,
+                                  ::strnlen(r.trigger_comm, sizeof(r.trigger_comm)));
+            e.timestamp_ns = r.timestamp_ns;
+            e.dropped = r.dropped;
+            backlog->push_back(std::move(e));
+        }
+    }
+}
+
+// Events that arrive before the subscription's ack.
+int on_event(nl_msg* msg, void* arg) {
+    parse_event(nlmsg_hdr(msg), static_cast<std::deque<Event>*>(arg));
+    return NL_OK;
+}
+
+// The kernel sends up to 16 KiB of events at once.
+constexpr std::size_t kReceiveBuffer = 64 * 1024;
+
+}  // namespace
+
+EventListener::EventListener(Filter filter, int rcvbuf) {
+    auto msg = socket_.message(DEVEXCL_CMD_SUBSCRIBE);
+    if (filter.ctx_id != 0) {
+        nla_put_u64(msg.get(), DEVEXCL_A_FILTER_CTX_ID, filter.ctx_id);
+    }
+    if (filter.target_pid != 0) {
+        nla_put_u32(msg.get(), DEVEXCL_A_FILTER_PID, static_cast<std::uint32_t>(filter.target_pid));
+    }
+    // Events are unsolicited (sequence 0), and one may arrive before the
+    // subscription's ack: no sequence check, and keep what arrives.
+    nl_socket_disable_seq_check(socket_.get());
+    socket_.transact(
+        msg.get(), [this](nl_msg* m) { on_event(m, &backlog_); }, "DEVEXCL_CMD_SUBSCRIBE");
+    int on = 1;
+    // Drops are reported in-band (DEVEXCL_A_DROPPED); no ENOBUFS on read.
+    ::setsockopt(socket_.fd(), SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on));
+    if (rcvbuf > 0) {
+        nl_socket_set_buffer_size(socket_.get(), rcvbuf, 0);
+    }
+    buffer_.resize(kReceiveBuffer);
+}
+
+bool EventListener::receive(std::chrono::milliseconds timeout) {
+    pollfd pfd{socket_.fd(), POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+    if (n < 0) {
+        if (errno == EINTR) {
+            return false;
+        }
+        throw_last_errno("poll netlink");
+    }
+    if (n == 0) {
+        return false;
+    }
+    const std::size_t before = backlog_.size();
+    // Read everything queued, parsing each datagram's messages in place.
+    for (;;) {
+        ssize_t got = ::recv(socket_.fd(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            throw_last_errno("receive devexcl events");
+        }
+        int n = static_cast<int>(got);
+        for (auto* nlh = reinterpret_cast<nlmsghdr*>(buffer_.data()); nlmsg_ok(nlh, n);
+             nlh = nlmsg_next(nlh, &n)) {
+            parse_event(nlh, &backlog_);
+        }
+    }
+    return backlog_.size() > before;
+}
+
+std::optional<Event> EventListener::next(std::chrono::milliseconds timeout) {
+    // The common case, kept cheap for listeners that must keep up with bursts.
+    if (backlog_.empty() && !receive(timeout)) {
+        return std::nullopt;
+    }
+    Event e = std::move(backlog_.front());
+    backlog_.pop_front();
+    return e;
+}
+
+std::optional<Event> EventListener::wait_for(const std::function<bool(const Event&)>& pred,
+                                             std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::size_t checked = 0;
+    for (;;) {
+        for (; checked < backlog_.size(); ++checked) {
+            if (pred(backlog_[checked])) {
+                Event e = backlog_[checked];
+                backlog_.erase(backlog_.begin() + static_cast<long>(checked));
+                return e;
+            }
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return std::nullopt;
+        }
+        receive(left);
+    }
+}
+
+std::vector<Event> EventListener::drain(std::chrono::milliseconds quiet) {
+    while (receive(quiet)) {
+    }
+    std::vector<Event> out(backlog_.begin(), backlog_.end());
+    backlog_.clear();
+    return out;
+}
+
+}  // namespace devexcl

@@ -1,0 +1,216 @@
+#include "devexcl/genl_socket.hpp"
+
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <sys/socket.h>
+
+#include "devexcl/error.hpp"
+#include "devexcl/uapi.hpp"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+namespace devexcl {
+
+namespace {
+
+// What one transact() learns from the kernel's replies.
+struct Outcome {
+    const std::function<void(nl_msg*)>* on_reply = nullptr;
+    int error = 0;
+    std::string extack;
+    bool done = false;
+};
+
+// libnl 3.7 has no extack support: read NLMSGERR_ATTR_MSG with its
+// attribute parser from the TLVs that follow `payload` bytes of the message.
+std::string tlv_message(const nlmsghdr* nlh, int payload) {
+    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
+        return "";
+    }
+    const int offset = NLMSG_HDRLEN + payload;
+    const int len = static_cast<int>(nlh->nlmsg_len) - offset;
+    if (len <= 0) {
+        return "";
+    }
+    nlattr* tb[NLMSGERR_ATTR_MAX + 1] = {};
+    auto* head =
+        reinterpret_cast<nlattr*>(const_cast<char*>(reinterpret_cast<const char*>(nlh) + offset));
+    if (nla_parse(tb, NLMSGERR_ATTR_MAX, head, len, nullptr) < 0 || !tb[NLMSGERR_ATTR_MSG]) {
+        return "";
+    }
+    return nla_get_string(tb[NLMSGERR_ATTR_MSG]);
+}
+
+// With NETLINK_CAP_ACK an error's TLVs follow the nlmsgerr (and the
+// request's header only).
+std::string extack_message(const nlmsgerr* err) {
+    const auto* nlh =
+        reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(err) - NLMSG_HDRLEN);
+    return tlv_message(nlh, NLMSG_ALIGN(sizeof(*err)));
+}
+
+int on_error(sockaddr_nl*, nlmsgerr* err, void* arg) {
+    auto* out = static_cast<Outcome*>(arg);
+    out->error = -err->error;
+    out->extack = extack_message(err);
+    out->done = true;
+    return NL_STOP;
+}
+
+int on_ack(nl_msg*, void* arg) {
+    static_cast<Outcome*>(arg)->done = true;
+    return NL_STOP;
+}
+
+int on_finish(nl_msg* msg, void* arg) {
+    auto* out = static_cast<Outcome*>(arg);
+    // A failed dump ends with NLMSG_DONE carrying -errno, then the extack TLVs.
+    nlmsghdr* nlh = nlmsg_hdr(msg);
+    if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
+        int err = *static_cast<int*>(nlmsg_data(nlh));
+        if (err < 0) {
+            out->error = -err;
+            out->extack = tlv_message(nlh, NLMSG_ALIGN(sizeof(int)));
+        }
+    }
+    out->done = true;
+    return NL_STOP;
+}
+
+int on_valid(nl_msg* msg, void* arg) {
+    auto* out = static_cast<Outcome*>(arg);
+    if (out->on_reply != nullptr && *out->on_reply) {
+        (*out->on_reply)(msg);
+    }
+    return NL_OK;
+}
+
+void check(int nlerr, const char* what) {
+    if (nlerr < 0) {
+        throw NetlinkError(EIO, what, nl_geterror(nlerr));
+    }
+}
+
+}  // namespace
+
+GenlSocket::GenlSocket() : sock_(nl_socket_alloc(), nl_socket_free) {
+    if (!sock_) {
+        throw_errno(ENOMEM, "nl_socket_alloc");
+    }
+    if (int err = genl_connect(sock_.get()); err < 0) {
+        throw NetlinkError(ECONNREFUSED, "genl_connect", nl_geterror(err));
+    }
+    int on = 1;
+    // Extended acks carry the kernel's error message; capped acks keep them simple to find.
+    ::setsockopt(fd(), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+    ::setsockopt(fd(), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+    family_ = genl_ctrl_resolve(sock_.get(), DEVEXCL_GENL_NAME);
+    if (family_ < 0) {
+        throw NetlinkError(ENOENT, "resolve generic netlink family " DEVEXCL_GENL_NAME,
+                           "is devexcl.ko loaded?");
+    }
+}
+
+int GenlSocket::fd() const {
+    return nl_socket_get_fd(sock_.get());
+}
+
+std::unique_ptr<nl_msg, void (*)(nl_msg*)> GenlSocket::message(int cmd, bool dump) const {
+    std::unique_ptr<nl_msg, void (*)(nl_msg*)> msg(nlmsg_alloc(), nlmsg_free);
+    if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0,
+                             dump ? NLM_F_DUMP : NLM_F_ACK, static_cast<std::uint8_t>(cmd),
+                             DEVEXCL_GENL_VERSION)) {
+        throw_errno(ENOMEM, "genlmsg_put");
+    }
+    return msg;
+}
+
+void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_reply,
+                          const char* what) {
+    Outcome out;
+    out.on_reply = &on_reply;
+    std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_clone(nl_socket_get_cb(sock_.get())),
+                                                nl_cb_put);
+    nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &out);
+    nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &out);
+    nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &out);
+    nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &out);
+    check(nl_send_auto(sock_.get(), msg), what);
+    while (!out.done) {
+        int err = nl_recvmsgs(sock_.get(), cb.get());
+        if (err < 0 && !out.done) {
+            throw NetlinkError(EIO, what, nl_geterror(err));
+        }
+    }
+    if (out.error != 0) {
+        throw NetlinkError(out.error, what, out.extack);
+    }
+}
+
+}  // namespace devexcl
+
+namespace devexcl {
+
+void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>& on_reply,
+                        const char* what) {
+    check(nl_send_auto(sock_.get(), msg), what);
+    // One buffer for the whole dump: nl_recv() would allocate one per message.
+    rx_.resize(kStreamBuffer);
+    try {
+        for (;;) {
+            ssize_t got = ::recv(fd(), rx_.data(), rx_.size(), 0);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got <= 0) {
+                throw NetlinkError(got < 0 ? errno : EIO, what,
+                                   got < 0 ? "recv failed" : "connection closed");
+            }
+            int n = static_cast<int>(got);
+            for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx_.data()); nlmsg_ok(nlh, n);
+                 nlh = nlmsg_next(nlh, &n)) {
+                if (nlh->nlmsg_type == NLMSG_DONE) {
+                    if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
+                        int err = *static_cast<int*>(nlmsg_data(nlh));
+                        if (err < 0) {
+                            throw NetlinkError(-err, what,
+                                               tlv_message(nlh, NLMSG_ALIGN(sizeof(int))));
+                        }
+                    }
+                    return;
+                }
+                if (nlh->nlmsg_type == NLMSG_ERROR) {
+                    auto* err = static_cast<nlmsgerr*>(nlmsg_data(nlh));
+                    if (err->error != 0) {
+                        throw NetlinkError(-err->error, what, extack_message(err));
+                    }
+                    return;
+                }
+                on_reply(nlh);
+            }
+        }
+    } catch (const NetlinkError& e) {
+        if (e.code().value() != EIO) {
+            throw;  // the kernel ended the dump: the socket is clean
+        }
+        reconnect();
+        throw;
+    } catch (...) {
+        // The consumer gave up mid-dump; the kernel may still be dumping
+        // into this socket: go on with a new one.
+        reconnect();
+        throw;
+    }
+}
+
+void GenlSocket::reconnect() {
+    GenlSocket fresh;
+    sock_ = std::move(fresh.sock_);
+    family_ = fresh.family_;
+}
+
+}  // namespace devexcl
