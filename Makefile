@@ -75,7 +75,7 @@ format-check: deps
 
 ## format      reformat all C++ sources in place
 format: deps
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	find userspace selftests \( -name "*.cpp" -o -name "*.hpp" \) -print0 | xargs -0 clang-format -i
 
 ## clean       remove build outputs (the kernel cache stays; see README)
 clean:

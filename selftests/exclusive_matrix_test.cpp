@@ -22,6 +22,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
+#include "devexcl/events.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
@@ -29,6 +30,7 @@
 
 using namespace devexcl;
 using namespace devexcl::test;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -114,7 +116,7 @@ protected:
 
     MemoryKind kind() const { return std::get<0>(GetParam()); }
     Op op() const { return std::get<1>(GetParam()); }
-    std::size_t n() const { return mem_->mark_pages(); }
+    std::size_t n() const { return mem_ ? mem_->mark_pages() : exit_pages_; }
     std::uint64_t mark_length() const { return n() * kPage; }
     bool held(std::size_t i) const { return mark_.pages[i].code == MarkCode::Marked; }
     // 6.1 converts every PTE of a THP when it marks the head, held or not.
@@ -128,9 +130,60 @@ protected:
             GTEST_SKIP() << mem_->skip_reason();
         }
         dev_.emplace(Device::open());
-        mark_ = dev_->mark(mem_->addr(), mark_length());
+        events_.emplace(EventFilter{dev_->counters().context_id, 0});
+        mark_addr_ = mem_->addr();
+        mark_ = dev_->mark(mark_addr_, mark_length());
         check_mark_results(mark_, *mem_);
         check_state_after_mark();
+    }
+
+    // Every revocation batch the context logged produced exactly one event
+    // with the same cause, range, page count and triggering process. The
+    // causes are the operation's own, plus CPU faults from reading the
+    // memory back; when each page was revoked once, the batches together
+    // are exactly the pages the device lost.
+    void check_events(Cause op_cause, pid_t trigger) {
+        const std::uint64_t ctx = dev_->counters().context_id;
+        std::uint64_t revoked_pages = 0;
+        bool op_cause_seen = false;
+        for (const Revocation& rec : dev_->revocations()) {
+            SCOPED_TRACE("revocation #" + std::to_string(rec.seq));
+            auto ev = events_->wait_for([&](const Event& e) { return e.seq == rec.seq; }, 10s);
+            ASSERT_TRUE(ev.has_value()) << "no event";
+            EXPECT_EQ(ev->ctx_id, ctx);
+            EXPECT_TRUE(ev->cause == op_cause || ev->cause == Cause::CpuFault)
+                << to_string(ev->cause);
+            op_cause_seen |= ev->cause == op_cause;
+            EXPECT_EQ(ev->cause, rec.cause);
+            EXPECT_EQ(ev->start, rec.start);
+            EXPECT_EQ(ev->end, rec.end);
+            EXPECT_EQ(ev->npages, rec.npages);
+            EXPECT_LE(ev->npages, (ev->end - ev->start) / kPage);
+            EXPECT_EQ(ev->trigger_pid, trigger);
+            EXPECT_EQ(static_cast<pid_t>(rec.trigger_pid), trigger);
+            EXPECT_EQ(ev->dropped, 0u);
+            revoked_pages += ev->npages;
+        }
+        if (op_revokes()) {
+            EXPECT_TRUE(op_cause_seen) << "no event with cause " << to_string(op_cause);
+        }
+        if (op() == Op::DeviceAtomicsWithCpuThreads) {
+            return;  // pages are revoked, re-acquired and revoked again
+        }
+        std::uint64_t lost = 0;
+        for (const PageStatus& st : dev_->status(mark_addr_, mark_length())) {
+            lost += st.device == DeviceState::Revoked;
+        }
+        EXPECT_EQ(revoked_pages, lost);
+    }
+
+    // Whether the operation itself takes held pages away.
+    bool op_revokes() const {
+        if (mark_.marked == 0 || op() == Op::MarkTwice) {
+            return false;
+        }
+        // MADV_DONTNEED refuses VM_LOCKED; the device keeps its pages.
+        return !(op() == Op::MadvDontneed && kind() == MemoryKind::Mlocked);
     }
 
     static void check_mark_results(const MarkResult& mark, const TestMemory& mem) {
@@ -211,6 +264,36 @@ protected:
         EXPECT_EQ(log.back().trigger_pid, static_cast<std::uint64_t>(::getpid()));
     }
 
+    // The cause every revocation of this case has (none may happen at all).
+    Cause expected_cause() const {
+        switch (op()) {
+            case Op::CpuRead:
+            case Op::CpuWrite:
+            case Op::GupProcessVmReadv:
+            case Op::GupProcMem:
+            case Op::DeviceAtomicsWithCpuThreads:
+                return Cause::CpuFault;
+            case Op::Fork:
+                return Cause::ProtectionPage;
+            case Op::MprotectRoThenRw:
+                return Cause::ProtectionVma;
+            case Op::Munmap:
+            case Op::MremapMove:
+                return Cause::Unmap;
+            case Op::MadvDontneed:
+                return Cause::Clear;
+            case Op::ProcessExit:
+                return Cause::Release;
+            case Op::SecondContext:
+                return Cause::OtherDevice;
+            case Op::Release:
+                return Cause::Released;
+            case Op::MarkTwice:
+                return Cause::None;
+        }
+        return Cause::None;
+    }
+
     void run_cpu_read();
     void run_cpu_write();
     void run_fork();
@@ -227,7 +310,10 @@ protected:
 
     std::unique_ptr<TestMemory> mem_;
     std::optional<Device> dev_;
+    std::optional<EventListener> events_;
     MarkResult mark_;
+    std::uint64_t mark_addr_ = 0;  // where the device marked (mremap moves mem_)
+    std::size_t exit_pages_ = 0;   // ProcessExit: the child's pages
 };
 
 void ExclusiveMatrix::run_cpu_read() {
@@ -573,7 +659,10 @@ void ExclusiveMatrix::run_process_exit() {
     const std::size_t pages = msg[1];
 
     dev_.emplace(Device::open());
+    events_.emplace(EventFilter{dev_->counters().context_id, 0});
     dev_->bind(pid);
+    mark_addr_ = addr;
+    exit_pages_ = pages;
     mark_ = dev_->mark(addr, pages * kPage);
     for (std::size_t i = 0; i < pages; ++i) {
         EXPECT_EQ(mark_.pages[i].code, expected_mark_for(kind(), i).code) << "page " << i;
@@ -598,6 +687,8 @@ void ExclusiveMatrix::run_process_exit() {
     }
     EXPECT_EQ(dev_->counters().target_pid, 0u) << "the target is gone";
     EXPECT_EQ(dev_->counters().held, 0u);
+    // The address space is torn down by the exiting child itself.
+    check_events(Cause::Release, pid);
     try {
         dev_->mark(addr, kPage);
         ADD_FAILURE() << "marking an exited process succeeded";
@@ -657,6 +748,9 @@ TEST_P(ExclusiveMatrix, Case) {
             break;
         case Op::ProcessExit:
             break;
+    }
+    if (!HasFatalFailure()) {
+        check_events(expected_cause(), ::getpid());
     }
 }
 

@@ -5,4 +5,5 @@ insmod /opt/devexcl/devexcl.ko
 modprobe test_hmm
 echo "# kernel $(uname -r), $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 /opt/devexcl/exclusive_bench
-rmmod test_hmm
+
+/opt/devexcl/netlink_bench

@@ -1,0 +1,516 @@
+// The "devexcl" generic netlink family, through libnl: events and their
+// entitlement and drop accounting, rmap dumps and their consistency, stats,
+// and malformed requests (errno and extack message asserted).
+#include <fcntl.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "devexcl/device.hpp"
+#include "devexcl/error.hpp"
+#include "devexcl/events.hpp"
+#include "devexcl/range_inspector.hpp"
+#include "lib/kmodule.hpp"
+#include "lib/memory_kinds.hpp"
+#include "lib/run_as.hpp"
+#include "lib/sysfs.hpp"
+
+using namespace devexcl;
+using namespace devexcl::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::size_t kPage = TestMemory::page_size();
+
+class Netlink : public testing::Test {
+protected:
+    void SetUp() override { ensure_module_loaded(); }
+};
+
+TEST_F(Netlink, StatsCountContextsAndMarks) {
+    auto before = module_stats();
+    ASSERT_TRUE(before.count("contexts_open"));
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(mem->addr(), mem->length()).all_held());
+    auto during = module_stats();
+    EXPECT_EQ(during["contexts_open"], before["contexts_open"] + 1);
+    EXPECT_EQ(during["contexts_total"], before["contexts_total"] + 1);
+    EXPECT_EQ(during["pages_marked"], before["pages_marked"] + mem->pages());
+}
+
+TEST_F(Netlink, ACpuFaultProducesOneEventWithCauseRangeAndTrigger) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    const std::uint64_t ctx = dev.counters().context_id;
+    EventListener listener({ctx, 0});
+    ASSERT_TRUE(dev.mark(mem->addr(), mem->length()).all_held());
+    EXPECT_EQ(*mem->word(5), mem->initial_word(5));
+    auto ev = listener.next(10s);
+    ASSERT_TRUE(ev.has_value()) << "no event within 10 s";
+    EXPECT_EQ(ev->ctx_id, ctx);
+    EXPECT_EQ(ev->target_pid, ::getpid());
+    EXPECT_EQ(ev->cause, Cause::CpuFault);
+    EXPECT_EQ(ev->start, mem->page_addr(5));
+    EXPECT_EQ(ev->end, mem->page_addr(6));
+    EXPECT_EQ(ev->npages, 1u);
+    EXPECT_EQ(ev->trigger_pid, ::getpid());
+    EXPECT_FALSE(ev->trigger_comm.empty());
+    EXPECT_EQ(ev->dropped, 0u);
+    auto log = dev.revocations(1);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(ev->seq, log[0].seq);
+    EXPECT_GT(ev->timestamp_ns, 0u);
+}
+
+TEST_F(Netlink, DumpMatchesTheIoctlRecordForRecord) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(mem->addr(), 2 * kPage).all_held());
+    RangeInspector inspector;
+    std::vector<PageInfo> dumped;
+    std::uint64_t cursor = inspector.inspect(::getpid(), mem->addr(), mem->addr() + mem->length(),
+                                             true, [&](const PageInfo& p) { dumped.push_back(p); });
+    EXPECT_EQ(cursor, mem->addr() + mem->length());
+    auto direct = dev.inspect_range(::getpid(), mem->addr(), mem->length(), true);
+    ASSERT_EQ(dumped.size(), direct.size());
+    for (std::size_t i = 0; i < dumped.size(); ++i) {
+        EXPECT_EQ(dumped[i].addr, direct[i].addr);
+        EXPECT_EQ(dumped[i].pte, direct[i].pte);
+        EXPECT_EQ(dumped[i].pfn, direct[i].pfn);
+        EXPECT_EQ(dumped[i].mapcount, direct[i].mapcount);
+        EXPECT_EQ(dumped[i].nr_mappings, direct[i].nr_mappings);
+        EXPECT_EQ(dumped[i].anon_vma_id, direct[i].anon_vma_id);
+    }
+    EXPECT_EQ(dumped[0].pte, PteKind::DeviceExclusiveWrite);
+    EXPECT_TRUE(dumped[0].mapcount_mismatch());
+}
+
+// --- Dumps ---
+
+bool same_view(const PageInfo& a, const PageInfo& b) {
+    // LRU and the refcount move on their own (per-CPU LRU batches hold references).
+    const std::uint64_t volatile_flags = DEVEXCL_PAGE_LRU;
+    return a.addr == b.addr && a.pte == b.pte && a.pte_flags == b.pte_flags &&
+           (a.page_flags & ~volatile_flags) == (b.page_flags & ~volatile_flags) &&
+           a.mapping == b.mapping && a.folio_order == b.folio_order && a.mapcount == b.mapcount &&
+           a.folio_mapcount == b.folio_mapcount && a.index == b.index && a.pfn == b.pfn &&
+           a.anon_vma_id == b.anon_vma_id && a.root_anon_vma_id == b.root_anon_vma_id &&
+           a.rmap_flags == b.rmap_flags && a.nr_mappings == b.nr_mappings;
+}
+
+TEST_F(Netlink, AGibibyteDumpCompletesAndAgreesWithTheIoctlOnASample) {
+    const std::size_t length = 1UL << 30;
+    const std::size_t pages = length / kPage;
+    Mapping big(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+    ASSERT_EQ(::madvise(big.data(), length, MADV_NOHUGEPAGE), 0);
+    // A mix: every 16th page written, every 64th of those device-exclusive.
+    for (std::size_t i = 0; i < pages; i += 16) {
+        big.as<char>()[i * kPage] = 1;
+    }
+    Device dev = Device::open();
+    for (std::size_t i = 0; i < pages; i += 1024) {
+        ASSERT_TRUE(dev.mark(big.address() + i * kPage, kPage).all_held());
+    }
+    RangeInspector inspector;
+    std::vector<PageInfo> records;
+    records.reserve(pages);
+    std::uint64_t messages = 0;
+    std::uint64_t cursor = inspector.inspect(
+        ::getpid(), big.address(), big.address() + length, /*walk_rmap=*/false,
+        [&](const PageInfo& p) { records.push_back(p); }, [&](std::uint64_t) { ++messages; });
+    EXPECT_EQ(cursor, big.address() + length);
+    ASSERT_EQ(records.size(), pages);
+    for (std::size_t i = 0; i < pages; ++i) {
+        ASSERT_EQ(records[i].addr, big.address() + i * kPage) << "record " << i;
+    }
+    EXPECT_GT(messages, 1u) << "streamed in many messages";
+    std::mt19937_64 rng(42);
+    for (int k = 0; k < 500; ++k) {
+        std::size_t i = rng() % pages;
+        if (k % 5 == 0) {
+            i = (rng() % (pages / 1024)) * 1024;  // an exclusive page
+        }
+        PageInfo direct = dev.inspect_range(::getpid(), big.address() + i * kPage, kPage).at(0);
+        EXPECT_TRUE(same_view(records[i], direct)) << "page " << i;
+    }
+    EXPECT_EQ(records[0].pte, PteKind::DeviceExclusiveWrite);
+    EXPECT_EQ(records[16].pte, PteKind::Present);
+    EXPECT_EQ(records[17].pte, PteKind::None);
+}
+
+TEST_F(Netlink, ADumpResumesFromACursor) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    RangeInspector inspector;
+    std::vector<std::uint64_t> addrs;
+    inspector.inspect(
+        ::getpid(), mem->addr(), mem->addr() + mem->length(), false,
+        [&](const PageInfo& p) { addrs.push_back(p.addr); }, {}, mem->page_addr(5));
+    ASSERT_EQ(addrs.size(), 3u);
+    EXPECT_EQ(addrs[0], mem->page_addr(5));
+    EXPECT_EQ(addrs[2], mem->page_addr(7));
+}
+
+// A target that keeps changing its memory: munmap, mmap, writes, all racing the dump.
+class MutatingTarget {
+public:
+    MutatingTarget(std::size_t pages) : pages_(pages) {
+        int ready[2];
+        if (::pipe2(ready, O_CLOEXEC) != 0) {
+            throw_last_errno("pipe2");
+        }
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            const std::size_t page = TestMemory::page_size();
+            auto* base = static_cast<char*>(::mmap(nullptr, pages * page, PROT_READ | PROT_WRITE,
+                                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+            std::uint64_t addr = reinterpret_cast<std::uintptr_t>(base);
+            if (::write(ready[1], &addr, sizeof(addr)) != sizeof(addr)) {
+                ::_exit(1);
+            }
+            std::mt19937 rng(7);
+            for (;;) {
+                std::size_t i = rng() % pages;
+                switch (rng() % 4) {
+                    case 0:
+                        ::munmap(base + i * page, page);
+                        break;
+                    case 1:
+                        ::mmap(base + i * page, page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+                        break;
+                    case 2:
+                        ::madvise(base + i * page, page, MADV_DONTNEED);
+                        break;
+                    default:
+                        ::mmap(base + i * page, page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+                        base[i * page] = 1;
+                }
+            }
+        }
+        ::close(ready[1]);
+        if (::read(ready[0], &addr_, sizeof(addr_)) != sizeof(addr_)) {
+            throw_last_errno("read target address");
+        }
+        ::close(ready[0]);
+    }
+    ~MutatingTarget() {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    MutatingTarget(const MutatingTarget&) = delete;
+    MutatingTarget& operator=(const MutatingTarget&) = delete;
+
+    pid_t pid() const { return pid_; }
+    std::uint64_t addr() const { return addr_; }
+    std::size_t length() const { return pages_ * TestMemory::page_size(); }
+
+private:
+    std::size_t pages_;
+    pid_t pid_ = -1;
+    std::uint64_t addr_ = 0;
+};
+
+TEST_F(Netlink, ADumpOfAMutatingTargetListsEveryPageExactlyOnceInOrder) {
+    MutatingTarget target(16384);
+    RangeInspector inspector;
+    for (int round = 0; round < 5; ++round) {
+        std::uint64_t expected = target.addr();
+        bool in_order = true;
+        inspector.inspect(target.pid(), target.addr(), target.addr() + target.length(), true,
+                          [&](const PageInfo& p) {
+                              in_order = in_order && p.addr == expected;
+                              expected += kPage;
+                          });
+        EXPECT_TRUE(in_order) << "round " << round;
+        EXPECT_EQ(expected, target.addr() + target.length()) << "round " << round;
+    }
+}
+
+TEST_F(Netlink, ATargetThatExitsMidDumpEndsItWithEsrch) {
+    MutatingTarget target(65536);
+    RangeInspector inspector;
+    std::uint64_t records = 0;
+    bool killed = false;
+    try {
+        inspector.inspect(target.pid(), target.addr(), target.addr() + target.length(), false,
+                          [&](const PageInfo&) {
+                              if (++records == 1000 && !killed) {
+                                  ::kill(target.pid(), SIGKILL);
+                                  ::waitpid(target.pid(), nullptr, 0);
+                                  killed = true;
+                              }
+                          });
+        ADD_FAILURE() << "the dump outlived its target";
+    } catch (const NetlinkError& e) {
+        EXPECT_EQ(errno_of(e), ESRCH) << e.what();
+    }
+    EXPECT_TRUE(killed);
+    EXPECT_LT(records, 65536u);
+}
+
+// --- Entitlement and drops ---
+
+TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
+    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    int subscribed[2], revoked[2];
+    ASSERT_EQ(::pipe(subscribed), 0);
+    ASSERT_EQ(::pipe(revoked), 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::close(subscribed[0]);
+        ::close(revoked[1]);
+        int ret = run_as_nobody([&] {
+            EventListener listener;  // not CAP_SYS_ADMIN: only its own contexts
+            char c = 0;
+            if (::write(subscribed[1], &c, 1) != 1 || ::read(revoked[0], &c, 1) != 1) {
+                return 10;
+            }
+            // Its own revocation is queued after root's: had root's been
+            // delivered here, it would arrive first.
+            auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+            Device dev = Device::open();
+            const std::uint64_t mine = dev.counters().context_id;
+            if (!dev.mark(mem->addr(), kPage).all_held()) {
+                return 11;
+            }
+            (void)*mem->word(0);
+            auto ev = listener.next(10s);
+            if (!ev) {
+                return 12;  // not even its own event
+            }
+            return ev->ctx_id == mine && ev->target_pid == ::getpid() ? 0 : 13;
+        });
+        ::_exit(ret);
+    }
+    ::close(subscribed[1]);
+    ::close(revoked[0]);
+    char c;
+    ASSERT_EQ(::read(subscribed[0], &c, 1), 1);
+    {
+        // Root's own context: a revocation the unprivileged listener must not see.
+        auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+        Device dev = Device::open();
+        ASSERT_TRUE(dev.mark(mem->addr(), mem->length()).all_held());
+        for (std::size_t i = 0; i < mem->pages(); ++i) {
+            (void)*mem->word(i);
+        }
+    }
+    ASSERT_EQ(::write(revoked[1], &c, 1), 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "13: it received root's event; 12: not even its own";
+}
+
+TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    auto stats_before = module_stats();
+    // The smallest receive buffer the kernel allows holds a handful of events.
+    EventListener listener({dev.counters().context_id, 0}, /*rcvbuf=*/1);
+    constexpr int kEvents = 300;
+    for (int i = 0; i < kEvents; ++i) {
+        ASSERT_TRUE(dev.mark(mem->addr(), kPage).all_held());
+        (void)*mem->word(0);
+    }
+    // Wait until the kernel tried to deliver all of them.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (true) {
+        auto s = module_stats();
+        std::uint64_t tried = (s["events_sent"] - stats_before["events_sent"]) +
+                              (s["events_dropped"] - stats_before["events_dropped"]);
+        if (tried >= static_cast<std::uint64_t>(kEvents) ||
+            std::chrono::steady_clock::now() > deadline) {
+            break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    std::vector<Event> first = listener.drain(200ms);
+    ASSERT_FALSE(first.empty());
+    ASSERT_LT(first.size(), static_cast<std::size_t>(kEvents)) << "nothing overflowed";
+    // One more revocation: the event that does arrive says how many were lost.
+    ASSERT_TRUE(dev.mark(mem->addr(), kPage).all_held());
+    (void)*mem->word(0);
+    auto last = listener.next(10s);
+    ASSERT_TRUE(last.has_value());
+    std::uint64_t received = first.size() + 1, dropped = last->dropped;
+    for (const Event& e : first) {
+        dropped += e.dropped;
+    }
+    EXPECT_GT(last->dropped, 0u);
+    EXPECT_EQ(received + dropped, static_cast<std::uint64_t>(kEvents + 1))
+        << "received " << received << ", reported dropped " << dropped;
+    auto stats_after = module_stats();
+    EXPECT_EQ(stats_after["events_dropped"] - stats_before["events_dropped"], dropped);
+}
+
+// --- Malformed requests: errno and extack message ---
+
+class MalformedNetlink : public Netlink {
+protected:
+    // Sends `cmd` with `fill`ing attributes; returns the error it gets.
+    std::optional<NetlinkError> send(int cmd, bool dump, const std::function<void(nl_msg*)>& fill) {
+        GenlSocket sock;
+        auto msg = sock.message(cmd, dump);
+        fill(msg.get());
+        try {
+            sock.transact(msg.get(), {}, "malformed request");
+        } catch (const NetlinkError& e) {
+            return e;
+        }
+        return std::nullopt;
+    }
+    std::optional<NetlinkError> inspect(const std::function<void(nl_msg*)>& fill) {
+        return send(DEVEXCL_CMD_INSPECT, true, fill);
+    }
+    void put_valid_range(nl_msg* m) {
+        nla_put_u64(m, DEVEXCL_A_START, mem_->addr());
+        nla_put_u64(m, DEVEXCL_A_END, mem_->addr() + mem_->length());
+    }
+    void SetUp() override {
+        Netlink::SetUp();
+        mem_ = TestMemory::create(MemoryKind::PrivateAnon);
+    }
+    std::unique_ptr<TestMemory> mem_;
+};
+
+#define EXPECT_ERROR(result, err)                                                  \
+    do {                                                                           \
+        auto r_ = (result);                                                        \
+        ASSERT_TRUE(r_.has_value()) << "the request succeeded";                    \
+        EXPECT_EQ(errno_of(*r_), (err)) << r_->what();                             \
+        EXPECT_FALSE(r_->extack().empty()) << "no extack message: " << r_->what(); \
+    } while (0)
+
+TEST_F(MalformedNetlink, MissingAttributes) {
+    EXPECT_ERROR(inspect([&](nl_msg* m) { put_valid_range(m); }), EINVAL);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                     nla_put_u64(m, DEVEXCL_A_START, mem_->addr());
+                 }),
+                 EINVAL);
+}
+
+TEST_F(MalformedNetlink, WrongTypes) {
+    // A u64 where a u32 belongs, and a u8 where a u64 belongs.
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u64(m, DEVEXCL_A_PID, static_cast<std::uint64_t>(::getpid()));
+                     put_valid_range(m);
+                 }),
+                 EINVAL);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                     nla_put_u8(m, DEVEXCL_A_START, 1);
+                     nla_put_u64(m, DEVEXCL_A_END, mem_->addr() + mem_->length());
+                 }),
+                 EINVAL);
+}
+
+TEST_F(MalformedNetlink, OversizedAndOutOfRangeValues) {
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, 0x80000000u);
+                     put_valid_range(m);
+                 }),
+                 ERANGE);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, 0);
+                     put_valid_range(m);
+                 }),
+                 ERANGE);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                     put_valid_range(m);
+                     nla_put_u32(m, DEVEXCL_A_FLAGS, 0x80);
+                 }),
+                 EINVAL);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                     nla_put_u64(m, DEVEXCL_A_START, mem_->addr());
+                     nla_put_u64(m, DEVEXCL_A_END, 0xffff888000000000ULL);
+                 }),
+                 EFAULT);
+    EXPECT_ERROR(inspect([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                     nla_put_u64(m, DEVEXCL_A_START, mem_->addr() + mem_->length());
+                     nla_put_u64(m, DEVEXCL_A_END, mem_->addr());
+                 }),
+                 EINVAL);
+}
+
+TEST_F(MalformedNetlink, UnknownAttributeAndUnknownCommand) {
+    EXPECT_ERROR(
+        send(DEVEXCL_CMD_GET_STATS, false, [](nl_msg* m) { nla_put_u32(m, DEVEXCL_A_MAX + 5, 1); }),
+        EINVAL);
+    // 6.1's genl core rejects a command no op is registered for before
+    // the family sees it, without an extack message: EOPNOTSUPP, bare.
+    auto r = send(DEVEXCL_CMD_MAX + 20, false, [](nl_msg*) {});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(errno_of(*r), EOPNOTSUPP);
+    EXPECT_TRUE(r->extack().empty()) << r->extack();
+    // The kernel-to-user EVENT command cannot be sent to the kernel either.
+    r = send(DEVEXCL_CMD_EVENT, false, [](nl_msg*) {});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(errno_of(*r), EOPNOTSUPP);
+}
+
+TEST_F(MalformedNetlink, ADumpWithABogusCursor) {
+    for (std::uint64_t cursor :
+         {mem_->addr() - kPage, mem_->addr() + mem_->length() + kPage, mem_->addr() + 123}) {
+        EXPECT_ERROR(inspect([&](nl_msg* m) {
+                         nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+                         put_valid_range(m);
+                         nla_put_u64(m, DEVEXCL_A_CURSOR, cursor);
+                     }),
+                     EINVAL);
+    }
+}
+
+TEST_F(MalformedNetlink, SubscriptionErrors) {
+    long long pid_max = 0;
+    {
+        FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r");
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(std::fscanf(f, "%lld", &pid_max), 1);
+        std::fclose(f);
+    }
+    EXPECT_ERROR(send(DEVEXCL_CMD_SUBSCRIBE, false,
+                      [&](nl_msg* m) {
+                          nla_put_u32(m, DEVEXCL_A_FILTER_PID,
+                                      static_cast<std::uint32_t>(pid_max - 1));
+                      }),
+                 ESRCH);
+    EXPECT_ERROR(send(DEVEXCL_CMD_UNSUBSCRIBE, false, [](nl_msg*) {}), ENOENT);
+}
+
+TEST_F(MalformedNetlink, ForeignProcessAsNobodyIsEperm) {
+    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    int ret = run_as_nobody([&] {
+        auto r = inspect([&](nl_msg* m) {
+            nla_put_u32(m, DEVEXCL_A_PID, 1);
+            nla_put_u64(m, DEVEXCL_A_START, 0x400000);
+            nla_put_u64(m, DEVEXCL_A_END, 0x401000);
+        });
+        return r && errno_of(*r) == EPERM && !r->extack().empty() ? 0 : 1;
+    });
+    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
+    EXPECT_EQ(ret, 0);
+}
+
+}  // namespace
