@@ -1,6 +1,8 @@
 // The devexcl CLI against a real process: a chained mark, atomic, status,
 // release and counters on one context, in JSON and as a table.
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -9,7 +11,11 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "devexcl/device.hpp"
+#include "devexcl/mapping.hpp"
+#include "devexcl/range_inspector.hpp"
 #include "devexcl/uapi.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
@@ -19,6 +25,10 @@ using namespace devexcl;
 using namespace devexcl::test;
 
 namespace {
+
+using namespace std::chrono_literals;
+
+const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 
 std::string cli_path() {
     const char* env = std::getenv("DEVEXCL_CLI");
@@ -54,6 +64,16 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
         ++n;
     }
     return n;
+}
+
+std::string squeeze_spaces(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c != ' ' || out.empty() || out.back() != ' ') {
+            out += c;
+        }
+    }
+    return out;
 }
 
 std::string hex(std::uint64_t v) {
@@ -115,6 +135,111 @@ TEST_F(Cli, UsageErrorsExitTwo) {
     EXPECT_EQ(run_cli("mark 1 0x1000").status, 2);
     EXPECT_EQ(run_cli("atomic 1 0x1000 frob 1").status, 2);
     EXPECT_EQ(run_cli("frobnicate").status, 2);
+}
+
+// The CLI's `watch` is its own process: it gets every event as root.
+TEST_F(Cli, WatchPrintsEachRevocationEventAsItHappens) {
+    Mapping buf(2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    buf.as<char>()[0] = 1;
+    buf.as<char>()[kPage] = 1;
+    const std::string me = std::to_string(::getpid());
+    const std::uint64_t subscribers = module_stats()["subscribers"];
+    std::string cmd = cli_path() + " --json watch --pid " + me + " --count 2 60 </dev/null 2>&1";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    // Fault only once it listens (its subscription is synchronous, our view of it is not).
+    for (int i = 0; i < 1000 && module_stats()["subscribers"] == subscribers; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_GT(module_stats()["subscribers"], subscribers) << "watch never subscribed";
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(buf.address(), 2 * kPage).all_held());
+    buf.as<volatile char>()[0] = 2;      // one revocation batch
+    buf.as<volatile char>()[kPage] = 2;  // and another
+    std::string out;
+    std::array<char, 4096> chunk;
+    std::size_t n;
+    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) {
+        out.append(chunk.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    EXPECT_EQ(count(out, "\n"), 2u) << out;
+    EXPECT_EQ(count(out, R"("cause":"cpu-fault")"), 2u) << out;
+    EXPECT_EQ(count(out, R"("target_pid":)" + me), 2u) << out;
+    EXPECT_EQ(count(out, R"("trigger_pid":)" + me), 2u) << out;
+    EXPECT_NE(out.find(R"("start":)" + std::to_string(buf.address()) + R"(,"end":)" +
+                       std::to_string(buf.address() + kPage) + R"(,"pages":1)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(R"("start":)" + std::to_string(buf.address() + kPage) + R"(,"end":)" +
+                       std::to_string(buf.address() + 2 * kPage) + R"(,"pages":1)"),
+              std::string::npos)
+        << out;
+}
+
+TEST_F(Cli, WatchEndsAfterItsSecondsWithNothingToReport) {
+    CliRun run = run_cli("watch --pid 1 1");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_EQ(run.out, "") << "a root listener gets no note and pid 1 has no context";
+}
+
+TEST_F(Cli, StatsListsTheModuleCounters) {
+    CliRun run = run_cli("--json stats");
+    ASSERT_EQ(run.status, 0) << run.out;
+    EXPECT_EQ(run.out.rfind(R"({"step":"stats",)", 0), 0u) << run.out;
+    for (const char* name : {"contexts_open", "events_sent", "events_dropped", "dump_records"}) {
+        EXPECT_NE(run.out.find('"' + std::string(name) + "\":"), std::string::npos) << name;
+    }
+}
+
+// Past one ioctl's 4096 records the CLI streams the netlink dump; its report
+// must be the one the ioctl path would give.
+TEST_F(Cli, InspectOfALargeRangeStreamsTheDump) {
+    const std::size_t pages = 3 * DEVEXCL_MAX_RANGE_RECORDS;
+    Mapping buf(pages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    ::madvise(buf.data(), buf.size(), MADV_NOHUGEPAGE);
+    for (std::size_t i = 0; i < pages / 3; ++i) {
+        buf.as<char>()[i * kPage] = 1;  // the first third present, the rest never touched
+    }
+    const std::string me = std::to_string(::getpid());
+    const std::string range = me + " " + hex(buf.address()) + " " + std::to_string(buf.size());
+    const std::uint64_t records_before = module_stats()["dump_records"];
+    CliRun json = run_cli("--json inspect " + range);
+    ASSERT_EQ(json.status, 0) << json.out.substr(0, 2000);
+    EXPECT_GE(module_stats()["dump_records"] - records_before, pages) << "not the dump";
+    EXPECT_EQ(json.out.rfind(R"({"step":"inspect","pid":)" + me + R"(,"start":)" +
+                                 std::to_string(buf.address()) + R"(,"pages":)" +
+                                 std::to_string(pages) + R"(,"records":[{"addr":)",
+                             0),
+              0u)
+        << json.out.substr(0, 300);
+    EXPECT_EQ(count(json.out, R"("addr":)"), pages);
+    EXPECT_EQ(count(json.out, R"("pte":"present")"), pages / 3);
+    EXPECT_EQ(count(json.out, R"("pte":"none")"), 2 * pages / 3);
+    EXPECT_EQ(json.out.substr(json.out.size() - 4), "}]}\n") << "one complete document";
+
+    CliRun table = run_cli("inspect " + range);
+    ASSERT_EQ(table.status, 0) << table.out;
+    // Two rows: the present third and the untouched rest (columns squeezed).
+    const std::string rows = squeeze_spaces(table.out);
+    EXPECT_NE(rows.find(hex(buf.address()) + " " + hex(buf.address() + (pages / 3 - 1) * kPage) +
+                        " " + std::to_string(pages / 3) + " present "),
+              std::string::npos)
+        << table.out;
+    EXPECT_NE(rows.find(hex(buf.address() + pages / 3 * kPage) + " " +
+                        hex(buf.address() + (pages - 1) * kPage) + " " +
+                        std::to_string(2 * pages / 3) + " none "),
+              std::string::npos)
+        << table.out;
+}
+
+TEST_F(Cli, InspectOfALargeRangeReportsTheKernelsRefusal) {
+    // Unaligned start: the dump's extack message reaches the user with the errno.
+    CliRun run = run_cli("inspect " + std::to_string(::getpid()) + " 0x1001 64M");
+    EXPECT_EQ(run.status, 1) << run.out;
+    EXPECT_NE(run.out.find("need page-aligned START < END"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("errno 22"), std::string::npos) << run.out;
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 // inspect PID ADDR [LEN] | vma PID ADDR | tree PID ADDR: rmap inspection.
+// Ranges beyond one ioctl's records stream through the netlink dump.
 #include <sys/types.h>
 
 #include "anon_vma_tree.hpp"
 #include "commands.hpp"
 #include "devexcl/device.hpp"
+#include "devexcl/range_inspector.hpp"
+#include "devexcl/uapi.hpp"
 #include "inspect_report.hpp"
+#include "progress.hpp"
 
 namespace devexcl::cli {
 
@@ -30,11 +34,25 @@ int command_inspect(const Invocation& inv, std::ostream& out) {
     InspectReporter rep{out, inv.json};
     if (inv.args.size() == 2) {
         rep.page(pid, dev.inspect_page(pid, addr));
-    } else {
-        const std::uint64_t length = parse_size(inv.args[2], "length");
-        const std::uint64_t page = dev.version().page_size;
-        rep.range(pid, addr, page, dev.inspect_range(pid, addr, length, /*walk_rmap=*/true));
+        return 0;
     }
+    const std::uint64_t length = parse_size(inv.args[2], "length");
+    const std::uint64_t page = dev.version().page_size;
+    if (length / page <= DEVEXCL_MAX_RANGE_RECORDS) {
+        rep.range(pid, addr, page, dev.inspect_range(pid, addr, length, /*walk_rmap=*/true));
+        return 0;
+    }
+    // More than one ioctl's worth: stream the netlink dump, never holding it.
+    if (length > UINT64_MAX - addr) {
+        throw UsageError("the range wraps around the address space");
+    }
+    RangeReport report(out, inv.json, pid, addr, length, page);
+    Progress progress("inspect: pages", length / page);
+    RangeInspector inspector;
+    inspector.inspect(
+        pid, addr, addr + length, /*walk_rmap=*/true, [&](const PageInfo& p) { report.add(p); },
+        [&](std::uint64_t cursor) { progress.update((cursor - addr) / page); });
+    report.finish();
     return 0;
 }
 

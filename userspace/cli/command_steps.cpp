@@ -1,8 +1,6 @@
 // mark | status | release | atomic | hold | counters | revocations, chained
 // with '+' on one device context.
 #include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,9 +8,9 @@
 #include "commands.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
-#include "devexcl/unique_fd.hpp"
 #include "report.hpp"
 #include "steps.hpp"
+#include "stop_signals.hpp"
 
 namespace devexcl::cli {
 
@@ -21,18 +19,7 @@ namespace {
 // Keeps the context (and what it holds) alive, printing revocations as
 // they happen, until SECONDS pass, Ctrl-C/SIGTERM, or EOF on stdin.
 void hold(Device& dev, const Reporter& rep, const Step& step) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigset_t old;
-    if (::sigprocmask(SIG_BLOCK, &mask, &old) != 0) {
-        throw_last_errno("sigprocmask");
-    }
-    UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC));
-    if (!sigfd) {
-        throw_last_errno("signalfd");
-    }
+    StopSignals stop;
     std::uint64_t seen = 0;
     for (const Revocation& r : dev.revocations()) {
         seen = r.seq;
@@ -65,7 +52,7 @@ void hold(Device& dev, const Reporter& rep, const Step& step) {
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
             timeout_ms = static_cast<int>(std::min<long long>(left + 1, timeout_ms));
         }
-        pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+        pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
         int n = ::poll(fds, watch_stdin ? 2 : 1, timeout_ms);
         if (n < 0 && errno != EINTR) {
             throw_last_errno("poll");
@@ -80,7 +67,6 @@ void hold(Device& dev, const Reporter& rep, const Step& step) {
             }
         }
     }
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ int command_steps(const Invocation& inv, std::ostream& out);
 int command_inspect(const Invocation& inv, std::ostream& out);
 int command_vma(const Invocation& inv, std::ostream& out);
 int command_tree(const Invocation& inv, std::ostream& out);
+int command_watch(const Invocation& inv, std::ostream& out);
+int command_stats(const Invocation& inv, std::ostream& out);
 
 int run_command(const Invocation& inv, std::ostream& out) {
     if (is_step_command(inv.command)) {
@@ -19,10 +21,8 @@ int run_command(const Invocation& inv, std::ostream& out) {
     }
     static const std::map<std::string, std::function<int(const Invocation&, std::ostream&)>>
         commands = {
-            {"version", command_version},
-            {"inspect", command_inspect},
-            {"vma", command_vma},
-            {"tree", command_tree},
+            {"version", command_version}, {"inspect", command_inspect}, {"vma", command_vma},
+            {"tree", command_tree},       {"watch", command_watch},     {"stats", command_stats},
         };
     auto it = commands.find(inv.command);
     if (it == commands.end()) {

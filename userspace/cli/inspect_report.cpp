@@ -95,38 +95,79 @@ void InspectReporter::page(pid_t pid, const PageInspection& insp) const {
     m.print(out);
 }
 
-void InspectReporter::range(pid_t pid, std::uint64_t start, std::uint64_t page_size,
-                            const std::vector<PageInfo>& pages) const {
-    if (json) {
-        JsonWriter j;
-        j.begin_object().field("step", "inspect").field("pid", std::int64_t{pid});
-        j.field("start", start).field("pages", std::uint64_t{pages.size()});
-        j.key("records").begin_array();
-        for (const PageInfo& p : pages) {
-            j.begin_object();
-            page_json(j, p);
-            j.end_object();
-        }
-        j.end_array().end_object();
-        out << j.str() << '\n';
+namespace {
+
+// Pages that fold into one row of the range table.
+bool same_row(const PageInfo& a, const PageInfo& b) {
+    return a.pte == b.pte && a.pte_flags == b.pte_flags && a.page_flags == b.page_flags &&
+           a.mapping == b.mapping && a.mapcount == b.mapcount && a.nr_mappings == b.nr_mappings &&
+           a.rmap_flags == b.rmap_flags;
+}
+
+}  // namespace
+
+RangeReport::RangeReport(std::ostream& out, bool json, pid_t pid, std::uint64_t start,
+                         std::uint64_t length, std::uint64_t page_size)
+    : out_(out), json_(json) {
+    if (json_) {
+        json_writer_.begin_object().field("step", "inspect").field("pid", std::int64_t{pid});
+        json_writer_.field("start", start).field("pages", length / page_size);
+        json_writer_.key("records").begin_array();
+        out_ << json_writer_.take();
         return;
     }
-    out << "inspect pid " << pid << ' ' << hex(start) << " +"
-        << human_size(pages.size() * page_size) << ":\n";
-    Table t({"first", "last", "pages", "pte", "page", "mapping", "mapcount", "found", "rmap"});
-    for (const PageRun& run : group_runs(pages, [](const PageInfo&a, const PageInfo&b) {
-             return a.pte == b.pte && a.pte_flags == b.pte_flags && a.page_flags == b.page_flags &&
-                    a.mapping == b.mapping && a.mapcount == b.mapcount &&
-                    a.nr_mappings == b.nr_mappings && a.rmap_flags == b.rmap_flags;
-         })) {
-        const PageInfo& p = pages[run.first];
-        t.add_row({hex(p.addr), hex(pages[run.first + run.count - 1].addr),
-                   std::to_string(run.count), std::string(to_string(p.pte)),
-                   page_flags_string(p.page_flags), std::string(to_string(p.mapping)),
-                   std::to_string(p.mapcount), p.walked() ? std::to_string(p.nr_mappings) : "-",
-                   rmap_flags_string(p.rmap_flags)});
+    out_ << "inspect pid " << pid << ' ' << hex(start) << " +" << human_size(length) << ":\n";
+}
+
+void RangeReport::add(const PageInfo& p) {
+    if (json_) {
+        json_writer_.begin_object();
+        page_json(json_writer_, p);
+        json_writer_.end_object();
+        out_ << json_writer_.take();
+        return;
     }
-    t.print(out);
+    if (run_pages_ != 0 && same_row(run_first_, p)) {
+        ++run_pages_;
+        run_last_addr_ = p.addr;
+        return;
+    }
+    close_run();
+    run_first_ = p;
+    run_last_addr_ = p.addr;
+    run_pages_ = 1;
+}
+
+void RangeReport::close_run() {
+    if (run_pages_ == 0) {
+        return;
+    }
+    const PageInfo& p = run_first_;
+    table_.add_row({hex(p.addr), hex(run_last_addr_), std::to_string(run_pages_),
+                    std::string(to_string(p.pte)), page_flags_string(p.page_flags),
+                    std::string(to_string(p.mapping)), std::to_string(p.mapcount),
+                    p.walked() ? std::to_string(p.nr_mappings) : "-",
+                    rmap_flags_string(p.rmap_flags)});
+    run_pages_ = 0;
+}
+
+void RangeReport::finish() {
+    if (json_) {
+        json_writer_.end_array().end_object();
+        out_ << json_writer_.take() << '\n';
+        return;
+    }
+    close_run();
+    table_.print(out_);
+}
+
+void InspectReporter::range(pid_t pid, std::uint64_t start, std::uint64_t page_size,
+                            const std::vector<PageInfo>& pages) const {
+    RangeReport report(out, json, pid, start, pages.size() * page_size, page_size);
+    for (const PageInfo& p : pages) {
+        report.add(p);
+    }
+    report.finish();
 }
 
 void InspectReporter::vma(pid_t pid, const VmaInspection& v) const {

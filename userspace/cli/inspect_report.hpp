@@ -4,12 +4,37 @@
 #include <sys/types.h>
 
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "anon_vma_tree.hpp"
+#include "devexcl/json_writer.hpp"
 #include "devexcl/rmap_types.hpp"
+#include "table.hpp"
 
 namespace devexcl::cli {
+
+// The report of a range, fed a page at a time so that a GiB range is never
+// held: JSON records are written as they come, table rows fold runs of
+// equal pages.
+class RangeReport {
+public:
+    RangeReport(std::ostream& out, bool json, pid_t pid, std::uint64_t start, std::uint64_t length,
+                std::uint64_t page_size);
+    void add(const PageInfo& p);
+    void finish();
+
+private:
+    void close_run();
+
+    std::ostream& out_;
+    bool json_;
+    JsonWriter json_writer_;
+    Table table_{{"first", "last", "pages", "pte", "page", "mapping", "mapcount", "found", "rmap"}};
+    PageInfo run_first_;
+    std::uint64_t run_last_addr_ = 0;
+    std::uint64_t run_pages_ = 0;
+};
 
 struct InspectReporter {
     std::ostream& out;

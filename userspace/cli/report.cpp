@@ -224,4 +224,50 @@ void Reporter::revocations(const std::vector<Revocation>& log) const {
     }
 }
 
+void Reporter::event(const Event& e) const {
+    if (json) {
+        JsonWriter j;
+        j.begin_object().field("event", "revocation").field("ctx", e.ctx_id);
+        j.field("target_pid", std::int64_t{e.target_pid}).field("seq", e.seq);
+        j.field("start", e.start).field("end", e.end).field("pages", e.npages);
+        j.field("cause", to_string(e.cause)).field("trigger_pid", std::int64_t{e.trigger_pid});
+        j.field("trigger_comm", e.trigger_comm).field("timestamp_ns", e.timestamp_ns);
+        j.field("dropped", e.dropped).end_object();
+        out << j.str() << '\n';
+        return;
+    }
+    char stamp[32];
+    std::snprintf(stamp, sizeof(stamp), "%12.6f", static_cast<double>(e.timestamp_ns) / 1e9);
+    if (e.dropped != 0) {
+        out << "(" << e.dropped << " event(s) lost before this one)\n";
+    }
+    out << stamp << " ctx " << hex(e.ctx_id) << " pid " << e.target_pid << " #" << e.seq << ' '
+        << to_string(e.cause) << ' ' << hex(e.start) << '-' << hex(e.end) << ' ' << e.npages
+        << (e.npages == 1 ? " page" : " pages") << " by ";
+    if (e.trigger_pid != 0) {
+        out << e.trigger_pid << " (" << e.trigger_comm << ")\n";
+    } else {
+        out << "unknown\n";
+    }
+}
+
+void Reporter::stats(const std::map<std::string, std::uint64_t>& stats) const {
+    if (json) {
+        JsonWriter j;
+        j.begin_object().field("step", "stats");
+        for (const auto& [name, value] : stats) {
+            j.field(name, value);
+        }
+        j.end_object();
+        out << j.str() << '\n';
+        return;
+    }
+    out << "module counters:\n";
+    Table t({"counter", "value"});
+    for (const auto& [name, value] : stats) {
+        t.add_row({name, std::to_string(value)});
+    }
+    t.print(out);
+}
+
 }  // namespace devexcl::cli

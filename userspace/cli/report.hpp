@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "devexcl/events.hpp"
 #include "devexcl/types.hpp"
 
 namespace devexcl::cli {
@@ -52,6 +54,10 @@ struct Reporter {
     void counters(const Counters& c) const;
     void revocations(const std::vector<Revocation>& log) const;
     void revocation(const Revocation& r) const;
+    // A netlink revocation event, one line (or JSON object) each.
+    void event(const Event& e) const;
+    // The module-wide counters.
+    void stats(const std::map<std::string, std::uint64_t>& stats) const;
 };
 
 }  // namespace devexcl::cli

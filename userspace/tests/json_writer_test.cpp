@@ -17,3 +17,17 @@ TEST(JsonWriter, NestedContainersAndSeparators) {
 TEST(JsonWriter, EscapesControlAndQuoteCharacters) {
     EXPECT_EQ(JsonWriter::escape("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
 }
+
+TEST(JsonWriter, TakeStreamsADocumentInPieces) {
+    JsonWriter j;
+    j.begin_object().field("n", 2).key("records").begin_array();
+    std::string doc = j.take();
+    EXPECT_EQ(j.str(), "");
+    j.begin_object().field("i", 0).end_object();
+    doc += j.take();
+    j.begin_object().field("i", 1).end_object();
+    doc += j.take();
+    j.end_array().end_object();
+    doc += j.take();
+    EXPECT_EQ(doc, R"({"n":2,"records":[{"i":0},{"i":1}]})");
+}

@@ -1,11 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
 #include "options.hpp"
 
 using devexcl::cli::Invocation;
 using devexcl::cli::parse_invocation;
 using devexcl::cli::parse_number;
 using devexcl::cli::parse_size;
+using devexcl::cli::run_command;
 using devexcl::cli::UsageError;
 
 TEST(Options, CommandAndArguments) {
@@ -58,4 +64,18 @@ TEST(Options, Sizes) {
     EXPECT_EQ(parse_size("0x2000", "len"), 0x2000u);
     EXPECT_THROW(parse_size("G", "len"), UsageError);
     EXPECT_THROW(parse_size("99999999999999G", "len"), UsageError);
+}
+
+TEST(Options, WatchAndStatsRejectBadArgumentsBeforeTouchingTheKernel) {
+    std::ostringstream out;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"watch", "--pid"},
+             {"watch", "--pid", "0"},
+             {"watch", "--ctx", "x"},
+             {"watch", "--bogus"},
+             {"watch", "5", "6"},
+             {"stats", "extra"},
+         }) {
+        EXPECT_THROW(run_command(parse_invocation(args), out), UsageError) << args.back();
+    }
 }

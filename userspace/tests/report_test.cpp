@@ -90,3 +90,46 @@ TEST(Report, AtomicLinesSayWhatHappened) {
               "re-acquired)\n"
               "atomic pid 1 cmpxchg at 0x1000: not swapped, 0xf (page held)\n");
 }
+
+Event sample_event() {
+    Event e;
+    e.ctx_id = 0x1a2b;
+    e.target_pid = 345;
+    e.start = 0x7f0000000000;
+    e.end = 0x7f0000002000;
+    e.npages = 2;
+    e.cause = Cause::CpuFault;
+    e.seq = 7;
+    e.trigger_pid = 345;
+    e.trigger_comm = "target";
+    e.timestamp_ns = 12'345'678'000;
+    return e;
+}
+
+TEST(Report, AnEventIsOneLineAndSaysWhatWasLostBeforeIt) {
+    std::ostringstream out;
+    Event e = sample_event();
+    Reporter{out, false}.event(e);
+    EXPECT_EQ(out.str(),
+              "   12.345678 ctx 0x1a2b pid 345 #7 cpu-fault 0x7f0000000000-0x7f0000002000 2 pages "
+              "by 345 (target)\n");
+    out.str("");
+    e.dropped = 3;
+    e.trigger_pid = 0;
+    Reporter{out, false}.event(e);
+    EXPECT_EQ(out.str(),
+              "(3 event(s) lost before this one)\n"
+              "   12.345678 ctx 0x1a2b pid 345 #7 cpu-fault 0x7f0000000000-0x7f0000002000 2 pages "
+              "by unknown\n");
+}
+
+TEST(Report, AnEventInJsonIsOneObjectPerLine) {
+    std::ostringstream out;
+    Reporter{out, true}.event(sample_event());
+    EXPECT_EQ(out.str(),
+              R"({"event":"revocation","ctx":6699,"target_pid":345,"seq":7,)"
+              R"("start":139637976727552,"end":139637976735744,"pages":2,"cause":"cpu-fault",)"
+              R"("trigger_pid":345,"trigger_comm":"target","timestamp_ns":12345678000,)"
+              R"("dropped":0})"
+              "\n");
+}

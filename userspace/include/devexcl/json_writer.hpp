@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace devexcl {
@@ -31,6 +32,9 @@ public:
     }
 
     const std::string& str() const { return out_; }
+    // Hands over what is written so far and keeps writing after it: for
+    // documents too large to hold, such as a GiB range's records.
+    std::string take() { return std::exchange(out_, {}); }
 
     static std::string escape(std::string_view text);
 

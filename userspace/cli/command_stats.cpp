@@ -1,0 +1,16 @@
+// stats: the module-wide counters, from the netlink family.
+#include "commands.hpp"
+#include "devexcl/range_inspector.hpp"
+#include "report.hpp"
+
+namespace devexcl::cli {
+
+int command_stats(const Invocation& inv, std::ostream& out) {
+    if (!inv.args.empty()) {
+        throw UsageError("usage: stats");
+    }
+    Reporter{out, inv.json}.stats(module_stats());
+    return 0;
+}
+
+}  // namespace devexcl::cli
