@@ -115,24 +115,18 @@ bool devexcl_may_act_on(struct task_struct *task)
 }
 
 /**
- * devexcl_get_target_mm() - the address space of a process the caller may inspect
- * @nr: its pid in the caller's pid namespace
+ * devexcl_get_pid_mm() - the address space of a process the caller may inspect
+ * @pid: the process
  *
- * Return: the mm with mm_users raised (mmput() it); ERR_PTR(-EINVAL) for a
- * pid out of range, -ESRCH for no such process or no address space,
- * -EPERM without ptrace-level rights.
+ * Return: the mm with mm_users raised (mmput() it); ERR_PTR(-ESRCH) for a
+ * process that is gone or has no address space, -EPERM without
+ * ptrace-level rights.
  */
-struct mm_struct *devexcl_get_target_mm(u64 nr)
+struct mm_struct *devexcl_get_pid_mm(struct pid *pid)
 {
-	struct task_struct *task;
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
 	struct mm_struct *mm;
-	struct pid *pid;
 
-	if (!nr || nr > INT_MAX)
-		return ERR_PTR(-EINVAL);
-	pid = find_get_pid(nr);
-	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-	put_pid(pid);
 	if (!task)
 		return ERR_PTR(-ESRCH);
 	if (!devexcl_may_act_on(task))
@@ -140,6 +134,28 @@ struct mm_struct *devexcl_get_target_mm(u64 nr)
 	else
 		mm = get_task_mm(task) ?: ERR_PTR(-ESRCH);
 	put_task_struct(task);
+	return mm;
+}
+
+/**
+ * devexcl_get_target_mm() - devexcl_get_pid_mm() by number
+ * @nr: the pid in the caller's pid namespace
+ *
+ * Return: as devexcl_get_pid_mm(), or ERR_PTR(-EINVAL) for a pid out of
+ * range.
+ */
+struct mm_struct *devexcl_get_target_mm(u64 nr)
+{
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	if (!nr || nr > INT_MAX)
+		return ERR_PTR(-EINVAL);
+	pid = find_get_pid(nr);
+	if (!pid)
+		return ERR_PTR(-ESRCH);
+	mm = devexcl_get_pid_mm(pid);
+	put_pid(pid);
 	return mm;
 }
 

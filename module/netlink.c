@@ -530,6 +530,7 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
 	static const int required[] = { DEVEXCL_A_PID, DEVEXCL_A_START, DEVEXCL_A_END };
 	struct mm_struct *mm;
+	struct pid *pid;
 	u64 start, end;
 	unsigned int i;
 
@@ -560,21 +561,27 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 				    "CURSOR must be a page-aligned address in [START, END]");
 		return -EINVAL;
 	}
-	mm = devexcl_get_target_mm(nla_get_u32(attrs[DEVEXCL_A_PID]));
+	/* The pid, not its number: a reused number must not redirect the dump. */
+	pid = find_get_pid(nla_get_u32(attrs[DEVEXCL_A_PID]));
+	mm = pid ? devexcl_get_pid_mm(pid) : ERR_PTR(-ESRCH);
 	if (PTR_ERR_OR_ZERO(mm) == -EPERM) {
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_PID],
 				    "no ptrace-level rights over that process");
+		put_pid(pid);
 		return -EPERM;
 	} else if (IS_ERR(mm)) {
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[DEVEXCL_A_PID],
 				    "no such process with an address space");
+		put_pid(pid);
 		return PTR_ERR(mm);
 	}
 	mmput(mm);
 	dump->buf = devexcl_inspect_buf_alloc();
-	if (!dump->buf)
+	if (!dump->buf) {
+		put_pid(pid);
 		return -ENOMEM;
-	dump->pid = find_get_pid(nla_get_u32(attrs[DEVEXCL_A_PID]));
+	}
+	dump->pid = pid;
 	dump->end = end;
 	dump->flags = attrs[DEVEXCL_A_FLAGS] ? nla_get_u32(attrs[DEVEXCL_A_FLAGS]) : 0;
 	dump->show_pfn = capable(CAP_SYS_ADMIN);
@@ -582,22 +589,6 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 	cb->min_dump_alloc = DEVEXCL_DUMP_SKB_SIZE;
 	devexcl_stat_add(DEVEXCL_STAT_DUMPS, 1);
 	return 0;
-}
-
-/* The target again, with the rights checked again: nothing is held between callbacks. */
-static struct mm_struct *dump_target_mm(struct inspect_dump *dump)
-{
-	struct task_struct *task = get_pid_task(dump->pid, PIDTYPE_PID);
-	struct mm_struct *mm = ERR_PTR(-ESRCH);
-
-	if (!task)
-		return mm;
-	if (!devexcl_may_act_on(task))
-		mm = ERR_PTR(-EPERM);
-	else
-		mm = get_task_mm(task) ?: ERR_PTR(-ESRCH);
-	put_task_struct(task);
-	return mm;
 }
 
 static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
@@ -618,7 +609,8 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	}
 	if (dump->cursor >= dump->end)
 		return 0;
-	mm = dump_target_mm(dump);
+	/* The target again, with the rights checked again: nothing is held between callbacks. */
+	mm = devexcl_get_pid_mm(dump->pid);
 	if (IS_ERR(mm)) {
 		NL_SET_ERR_MSG(cb->extack, "the process is gone or no longer inspectable");
 		return PTR_ERR(mm);

@@ -12,23 +12,11 @@
 
 namespace devexcl::cli {
 
-namespace {
-
-pid_t pid_arg(const std::string& text) {
-    std::uint64_t v = parse_number(text, "pid");
-    if (v == 0 || v > 0x7fffffff) {
-        throw UsageError("invalid pid '" + text + "'");
-    }
-    return static_cast<pid_t>(v);
-}
-
-}  // namespace
-
 int command_inspect(const Invocation& inv, std::ostream& out) {
     if (inv.args.size() != 2 && inv.args.size() != 3) {
         throw UsageError("usage: inspect PID ADDR [LEN]");
     }
-    const pid_t pid = pid_arg(inv.args[0]);
+    const pid_t pid = parse_pid(inv.args[0]);
     const std::uint64_t addr = parse_number(inv.args[1], "address");
     Device dev = Device::open(inv.device);
     InspectReporter rep{out, inv.json};
@@ -60,7 +48,7 @@ int command_vma(const Invocation& inv, std::ostream& out) {
     if (inv.args.size() != 2) {
         throw UsageError("usage: vma PID ADDR");
     }
-    const pid_t pid = pid_arg(inv.args[0]);
+    const pid_t pid = parse_pid(inv.args[0]);
     Device dev = Device::open(inv.device);
     InspectReporter{out, inv.json}.vma(pid,
                                        dev.inspect_vma(pid, parse_number(inv.args[1], "address")));
@@ -71,7 +59,7 @@ int command_tree(const Invocation& inv, std::ostream& out) {
     if (inv.args.size() != 2) {
         throw UsageError("usage: tree PID ADDR");
     }
-    const pid_t pid = pid_arg(inv.args[0]);
+    const pid_t pid = parse_pid(inv.args[0]);
     Device dev = Device::open(inv.device);
     PageInspection page = dev.inspect_page(pid, parse_number(inv.args[1], "address"));
     std::vector<std::vector<AnonVmaInfo>> chains;

@@ -34,11 +34,7 @@ WatchArgs parse_watch_args(const std::vector<std::string>& args) {
             return args[++i];
         };
         if (a == "--pid") {
-            std::uint64_t pid = parse_number(value(), "pid");
-            if (pid == 0 || pid > 0x7fffffff) {
-                throw UsageError("invalid pid '" + args[i] + "'");
-            }
-            w.filter.target_pid = static_cast<pid_t>(pid);
+            w.filter.target_pid = parse_pid(value());
         } else if (a == "--ctx") {
             w.filter.ctx_id = parse_number(value(), "context id");
         } else if (a == "--count") {

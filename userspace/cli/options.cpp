@@ -54,6 +54,14 @@ std::uint64_t parse_number(const std::string& text, const std::string& what) {
     return v;
 }
 
+pid_t parse_pid(const std::string& text) {
+    std::uint64_t v = parse_number(text, "pid");
+    if (v == 0 || v > 0x7fffffff) {
+        throw UsageError("invalid pid '" + text + "'");
+    }
+    return static_cast<pid_t>(v);
+}
+
 std::uint64_t parse_size(const std::string& text, const std::string& what) {
     if (text.empty()) {
         throw UsageError("invalid " + what + ": empty");

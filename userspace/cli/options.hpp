@@ -1,6 +1,8 @@
 // Command-line parsing for the devexcl CLI, kept free of I/O so host tests can drive it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -27,6 +29,8 @@ Invocation parse_invocation(const std::vector<std::string>& argv);
 std::uint64_t parse_size(const std::string& text, const std::string& what);
 // Parses a decimal or 0x-prefixed number; throws UsageError naming `what`.
 std::uint64_t parse_number(const std::string& text, const std::string& what);
+// Parses a pid: a number in [1, INT_MAX].
+pid_t parse_pid(const std::string& text);
 
 std::string usage();
 

@@ -6,14 +6,6 @@ namespace devexcl::cli {
 
 namespace {
 
-pid_t parse_pid(const std::string& text) {
-    std::uint64_t v = parse_number(text, "pid");
-    if (v == 0 || v > 0x7fffffff) {
-        throw UsageError("invalid pid '" + text + "'");
-    }
-    return static_cast<pid_t>(v);
-}
-
 void need(const std::vector<std::string>& words, std::size_t min, std::size_t max,
           const char* usage_line) {
     if (words.size() - 1 < min || words.size() - 1 > max) {
