@@ -5,7 +5,8 @@
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
-KDIR = $(shell $(CURDIR)/scripts/build-kernel.sh --dir)
+# make 4.3's $(shell) does not see exported variables: pass the flavour on.
+KDIR = $(shell DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) $(CURDIR)/scripts/build-kernel.sh --dir)
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR

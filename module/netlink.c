@@ -35,6 +35,7 @@
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "devexcl.h"
 
@@ -44,6 +45,8 @@
 #define DEVEXCL_EVENT_SKB_SIZE SKB_WITH_OVERHEAD(SZ_16K)
 /* Subscribers at once: a bound on the work each event costs. */
 #define DEVEXCL_MAX_SUBSCRIBERS 64
+/* Of those, kept for CAP_SYS_ADMIN: other users cannot lock admins out. */
+#define DEVEXCL_ADMIN_RESERVED 16
 /* Events waiting to be sent: a bound on memory when nobody reads. */
 #define DEVEXCL_MAX_PENDING 16384
 
@@ -78,12 +81,15 @@ struct pending_event {
  * A subscribed socket. @tgid is the subscribing thread group: it may
  * receive the events of the contexts it opened; @admin receives all.
  * The list is RCU-protected so that the notifier side can count a lost
- * event for exactly the subscribers entitled to it.
+ * event for exactly the subscribers entitled to it. @sk is held so that a
+ * port id freed by a closing socket, and bound again by another, never
+ * inherits this subscription.
  */
 struct subscriber {
 	struct list_head node;
 	struct rcu_head rcu;
 	struct net *net;
+	struct sock *sk;
 	u32 portid;
 	struct pid *tgid;
 	struct pid_namespace *pid_ns;
@@ -157,14 +163,18 @@ void devexcl_event_source_put(struct devexcl_event_source *src)
 		kref_put(&src->ref, event_source_release);
 }
 
+/* Read under RCU too (count_lost()): a re-subscription may change the fields. */
 static bool entitled(const struct subscriber *sub,
 		     const struct devexcl_event_source *src)
 {
-	if (!sub->admin && sub->tgid != src->owner)
+	u64 filter_ctx_id = READ_ONCE(sub->filter_ctx_id);
+	struct pid *filter_target = READ_ONCE(sub->filter_target);
+
+	if (!READ_ONCE(sub->admin) && sub->tgid != src->owner)
 		return false;
-	if (sub->filter_ctx_id && sub->filter_ctx_id != src->ctx_id)
+	if (filter_ctx_id && filter_ctx_id != src->ctx_id)
 		return false;
-	return !sub->filter_target || sub->filter_target == src->target;
+	return !filter_target || filter_target == src->target;
 }
 
 /* An event of @src could not be queued: every entitled subscriber lost it. */
@@ -259,6 +269,7 @@ static void free_subscriber(struct subscriber *sub)
 	put_pid(sub->tgid);
 	put_pid(sub->filter_target);
 	put_pid_ns(sub->pid_ns);
+	sock_put(sub->sk);
 	put_net(sub->net);
 	kfree_rcu(sub, rcu);
 }
@@ -278,8 +289,16 @@ static void remove_subscriber(struct subscriber *sub)
 static bool send_events(struct subscriber *sub, struct sk_buff *skb,
 			unsigned long n, u64 reported)
 {
+	int ret;
+
+	/* Closing: its port id may already belong to another socket. */
+	if (sock_flag(sub->sk, SOCK_DEAD)) {
+		nlmsg_free(skb);
+		remove_subscriber(sub);
+		return false;
+	}
 	/* Never blocks: a full socket returns -EAGAIN. */
-	int ret = genlmsg_unicast(sub->net, skb, sub->portid);
+	ret = genlmsg_unicast(sub->net, skb, sub->portid);
 
 	if (!ret) {
 		atomic64_sub(reported, &sub->dropped);
@@ -329,7 +348,7 @@ static bool deliver_one_message(struct subscriber *sub, unsigned long *next,
 	if (!attr) {
 		nlmsg_free(skb);
 		atomic64_add(n, &sub->dropped);
-		devexcl_stat_add(DEVEXCL_STAT_EVENTS_LOST, n);
+		devexcl_stat_add(DEVEXCL_STAT_EVENTS_DROPPED, n);
 		*next = i;
 		return true;
 	}
@@ -395,27 +414,45 @@ static void devexcl_event_work_fn(struct work_struct *work)
 	put_cpu();
 }
 
-/* Caller holds devexcl_subscribers_lock. */
-static struct subscriber *find_subscriber(struct net *net, u32 portid)
+/* The subscription of socket @sk. Caller holds devexcl_subscribers_lock. */
+static struct subscriber *find_subscriber(struct sock *sk)
 {
 	struct subscriber *sub;
 
 	list_for_each_entry(sub, &devexcl_subscribers, node)
-		if (sub->portid == portid && net_eq(sub->net, net))
+		if (sub->sk == sk)
 			return sub;
 	return NULL;
+}
+
+/* The thread group of the process @nr names, as contexts record targets. */
+static struct pid *find_get_tgid(u32 nr)
+{
+	struct pid *pid = find_get_pid(nr);
+	struct task_struct *task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	struct pid *tgid = NULL;
+
+	put_pid(pid);
+	if (task) {
+		tgid = get_task_pid(task, PIDTYPE_TGID);
+		put_task_struct(task);
+	}
+	return tgid;
 }
 
 static int devexcl_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *filter_pid = info->attrs[DEVEXCL_A_FILTER_PID];
-	struct net *net = genl_info_net(info);
+	struct nlattr *filter_ctx = info->attrs[DEVEXCL_A_FILTER_CTX_ID];
+	/* Entitlement is decided now, with the subscriber's credentials. */
+	bool admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	struct sock *sk = NETLINK_CB(skb).sk;
 	struct pid *target = NULL;
 	struct subscriber *sub;
 	int ret = 0;
 
 	if (filter_pid) {
-		target = find_get_pid(nla_get_u32(filter_pid));
+		target = find_get_tgid(nla_get_u32(filter_pid));
 		if (!target) {
 			NL_SET_ERR_MSG_ATTR(info->extack, filter_pid,
 					    "no such process to filter on");
@@ -423,33 +460,39 @@ static int devexcl_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	mutex_lock(&devexcl_subscribers_lock);
-	sub = find_subscriber(net, info->snd_portid);
-	if (!sub) {
-		if (atomic_read(&devexcl_nr_subscribers) >= DEVEXCL_MAX_SUBSCRIBERS) {
-			GENL_SET_ERR_MSG(info, "too many subscribers");
-			ret = -ENOSPC;
-			goto out;
-		}
-		sub = kzalloc(sizeof(*sub), GFP_KERNEL);
-		if (!sub) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		sub->net = get_net(net);
-		sub->portid = info->snd_portid;
-		sub->tgid = get_task_pid(current, PIDTYPE_TGID);
-		sub->pid_ns = get_pid_ns(task_active_pid_ns(current));
-		atomic64_set(&sub->dropped, 0);
-		list_add_tail_rcu(&sub->node, &devexcl_subscribers);
-		atomic_inc(&devexcl_nr_subscribers);
+	sub = find_subscriber(sk);
+	if (sub) {
+		/* A new subscription of the same socket: new filters, rights rechecked. */
+		WRITE_ONCE(sub->admin, admin);
+		WRITE_ONCE(sub->filter_ctx_id, filter_ctx ? nla_get_u64(filter_ctx) : 0);
+		target = xchg(&sub->filter_target, target);
+		goto out;
 	}
-	/* Entitlement is decided now, with the subscriber's credentials. */
-	sub->admin = netlink_capable(skb, CAP_SYS_ADMIN);
-	sub->filter_ctx_id = info->attrs[DEVEXCL_A_FILTER_CTX_ID] ?
-		nla_get_u64(info->attrs[DEVEXCL_A_FILTER_CTX_ID]) : 0;
-	put_pid(sub->filter_target);
+	if (atomic_read(&devexcl_nr_subscribers) >=
+	    DEVEXCL_MAX_SUBSCRIBERS - (admin ? 0 : DEVEXCL_ADMIN_RESERVED)) {
+		GENL_SET_ERR_MSG(info, "too many subscribers");
+		ret = -ENOSPC;
+		goto out;
+	}
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
+	if (!sub) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sub->net = get_net(genl_info_net(info));
+	sock_hold(sk);
+	sub->sk = sk;
+	sub->portid = info->snd_portid;
+	sub->tgid = get_task_pid(current, PIDTYPE_TGID);
+	sub->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	sub->admin = admin;
+	sub->filter_ctx_id = filter_ctx ? nla_get_u64(filter_ctx) : 0;
 	sub->filter_target = target;
 	target = NULL;
+	atomic64_set(&sub->dropped, 0);
+	/* Complete before it is published to the notifier side. */
+	list_add_tail_rcu(&sub->node, &devexcl_subscribers);
+	atomic_inc(&devexcl_nr_subscribers);
 out:
 	mutex_unlock(&devexcl_subscribers_lock);
 	put_pid(target);
@@ -462,7 +505,7 @@ static int devexcl_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info)
 	int ret = 0;
 
 	mutex_lock(&devexcl_subscribers_lock);
-	sub = find_subscriber(genl_info_net(info), info->snd_portid);
+	sub = find_subscriber(NETLINK_CB(skb).sk);
 	if (sub) {
 		remove_subscriber(sub);
 	} else {
@@ -584,7 +627,8 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 	dump->pid = pid;
 	dump->end = end;
 	dump->flags = attrs[DEVEXCL_A_FLAGS] ? nla_get_u32(attrs[DEVEXCL_A_FLAGS]) : 0;
-	dump->show_pfn = capable(CAP_SYS_ADMIN);
+	/* The requester's rights: a later read may run this in another task. */
+	dump->show_pfn = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	dump->started = true;
 	cb->min_dump_alloc = DEVEXCL_DUMP_SKB_SIZE;
 	devexcl_stat_add(DEVEXCL_STAT_DUMPS, 1);
@@ -731,14 +775,17 @@ static int devexcl_netlink_release(struct notifier_block *nb,
 				   unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
-	struct subscriber *sub;
+	struct subscriber *sub, *next;
 
-	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+	/* Every generic netlink socket's close comes here: be quick when idle. */
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !atomic_read(&devexcl_nr_subscribers))
 		return NOTIFY_DONE;
 	mutex_lock(&devexcl_subscribers_lock);
-	sub = find_subscriber(n->net, n->portid);
-	if (sub)
-		remove_subscriber(sub);
+	list_for_each_entry_safe(sub, next, &devexcl_subscribers, node)
+		if (sub->portid == n->portid && net_eq(sub->net, n->net) &&
+		    sock_flag(sub->sk, SOCK_DEAD))
+			remove_subscriber(sub);
 	mutex_unlock(&devexcl_subscribers_lock);
 	return NOTIFY_DONE;
 }
@@ -773,18 +820,20 @@ void devexcl_netlink_exit(void)
 {
 	struct subscriber *sub, *next;
 
-	genl_unregister_family(&devexcl_genl_family);
-	netlink_unregister_notifier(&devexcl_netlink_notifier);
-	/* Every context is closed (module refcount): no new events. Send the last. */
+	/*
+	 * Every context is closed (module refcount): no new events. Send the
+	 * last while the family and its subscribers are still there.
+	 */
 	do {
 		flush_delayed_work(&devexcl_event_work);
 	} while (READ_ONCE(devexcl_ring_head) != READ_ONCE(devexcl_ring_tail));
 	cancel_delayed_work_sync(&devexcl_event_work);
+	/* Waits for requests in flight: no subscription can be added after. */
+	genl_unregister_family(&devexcl_genl_family);
+	netlink_unregister_notifier(&devexcl_netlink_notifier);
 	mutex_lock(&devexcl_subscribers_lock);
 	list_for_each_entry_safe(sub, next, &devexcl_subscribers, node)
 		remove_subscriber(sub);
 	mutex_unlock(&devexcl_subscribers_lock);
-	/* The subscribers are freed after a grace period: wait for it. */
-	rcu_barrier();
 	kvfree(devexcl_ring);
 }

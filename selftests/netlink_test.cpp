@@ -77,6 +77,33 @@ TEST_F(Netlink, ACpuFaultProducesOneEventWithCauseRangeAndTrigger) {
     EXPECT_GT(ev->timestamp_ns, 0u);
 }
 
+// A filter may name any thread: it selects the thread's process, which is
+// what contexts record as their target.
+TEST_F(Netlink, APidFilterNamingAThreadSelectsItsProcess) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::thread thread([&] {
+        tid = static_cast<pid_t>(::gettid());
+        while (!done.load()) {
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    while (tid.load() == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    EventListener listener({0, tid.load()});
+    done = true;
+    thread.join();
+    ASSERT_TRUE(dev.mark(mem->addr(), kPage).all_held());
+    (void)*mem->word(0);
+    auto ev = listener.next(10s);
+    ASSERT_TRUE(ev.has_value()) << "the thread's process was not matched";
+    EXPECT_EQ(ev->target_pid, ::getpid());
+    EXPECT_EQ(ev->cause, Cause::CpuFault);
+}
+
 TEST_F(Netlink, DumpMatchesTheIoctlRecordForRecord) {
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();

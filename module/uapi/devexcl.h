@@ -554,6 +554,9 @@ struct devexcl_inspect_vma_req {
  * subscriber's socket is full, the next event it does receive says how
  * many it lost. Set NETLINK_NO_ENOBUFS: drops are reported in-band.
  *
+ * Dumps send messages of up to 64 KiB and events of up to 16 KiB: read
+ * them with buffers at least that large, or they arrive truncated.
+ *
  * A DEVEXCL_CMD_EVENT message carries DEVEXCL_A_EVENTS, an array of
  * struct devexcl_event: revocations come in bursts of thousands (a CPU
  * touching a marked buffer), and one compact record per event keeps
@@ -600,12 +603,15 @@ enum devexcl_genl_attr {
  * @npages: pages revoked
  * @seq: the context's revocation batch (see DEVEXCL_IOC_REVOCATIONS)
  * @timestamp_ns: CLOCK_MONOTONIC of the revocation
- * @dropped: events lost to this receiver since the one before this
+ * @dropped: events this receiver lost that no earlier event reported (the
+ *	count rides on the first event sent after the loss, which may be
+ *	older than the events lost)
  * @cause: enum devexcl_cause
  * @target_pid: the process the context acts on, in the receiver's pid
  *	namespace (0 if not visible there)
  * @trigger_pid: the thread group that caused it, in the receiver's pid
- *	namespace; 0 if unknown, gone, or not visible there
+ *	namespace; 0 if unknown or not visible there. Both are the numbers
+ *	the processes had: either may have exited since.
  * @reserved: zero
  * @trigger_comm: its command name, NUL terminated
  */
@@ -636,8 +642,8 @@ enum devexcl_stat {
 	DEVEXCL_STAT_DEVICE_OPS,
 	DEVEXCL_STAT_SUBSCRIBERS,
 	DEVEXCL_STAT_EVENTS_SENT,
-	DEVEXCL_STAT_EVENTS_DROPPED,	/* a subscriber's socket was full */
-	DEVEXCL_STAT_EVENTS_LOST,	/* the event queue was full, or no memory */
+	DEVEXCL_STAT_EVENTS_DROPPED,	/* per subscriber: socket full, or no memory */
+	DEVEXCL_STAT_EVENTS_LOST,	/* per event: the event queue was full */
 	DEVEXCL_STAT_DUMPS,
 	DEVEXCL_STAT_DUMP_RECORDS,
 	__DEVEXCL_STAT_MAX,
