@@ -38,6 +38,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "devexcl.h"
@@ -98,26 +99,32 @@ struct match_one {
 	struct vm_area_struct *vma;
 };
 
+/* One more mapping of the page: @vma maps it at @addr with entry @info. */
+static void record_found(struct rmap_walk *walk, struct vm_area_struct *vma,
+			 unsigned long addr, const struct devexcl_pte_info *info)
+{
+	struct found_mapping *f;
+
+	if (walk->found && walk->nr_found < walk->max_found) {
+		f = &walk->found[walk->nr_found];
+		f->mm = vma->vm_mm;
+		mmgrab(f->mm);
+		f->vaddr = addr;
+		f->anon_vma_id = devexcl_objid(vma->anon_vma, DEVEXCL_OBJID_ANON_VMA);
+		f->pte_kind = info->kind;
+		f->pte_flags = info->flags;
+	}
+	walk->nr_found++;
+}
+
 static int match_pfn_fn(unsigned long addr, const struct devexcl_pte_info *info,
 			void *priv)
 {
 	struct match_one *m = priv;
 	struct rmap_walk *walk = m->walk;
-	struct found_mapping *f;
 
-	if (!info->has_pfn || info->pfn != walk->pfn)
-		return 0;
-	if (walk->found && walk->nr_found < walk->max_found) {
-		f = &walk->found[walk->nr_found];
-		f->mm = m->vma->vm_mm;
-		mmgrab(f->mm);
-		f->vaddr = addr;
-		f->anon_vma_id = devexcl_objid(m->vma->anon_vma,
-					       DEVEXCL_OBJID_ANON_VMA);
-		f->pte_kind = info->kind;
-		f->pte_flags = info->flags;
-	}
-	walk->nr_found++;
+	if (info->has_pfn && info->pfn == walk->pfn)
+		record_found(walk, m->vma, addr, info);
 	return 0;
 }
 
@@ -159,6 +166,44 @@ static void walk_anon(struct rmap_walk *walk, struct anon_vma *av, pgoff_t pgoff
 		if (addr)
 			check_candidate(walk, avc->vma, addr);
 	}
+	anon_vma_unlock_read(av);
+}
+
+/*
+ * What walks of a VMA's pages of one anon_vma share; valid while the
+ * mmap_lock of the VMA's mm stays held. @alone: @av's tree holds @vma
+ * only. Only a fork or a change of this mm's VMAs adds to that tree, and
+ * both need this mm's mmap_lock for writing: so while it is held for
+ * reading, a page of @av can be mapped nowhere but where @vma's own page
+ * table says, and the probe of that entry is the whole walk (the pages of
+ * a process that never forked).
+ */
+struct anon_walk_cache {
+	struct vm_area_struct *vma;
+	struct anon_vma *av;
+	bool on_chain;
+	bool alone;
+	u64 id;
+	u64 root_id;
+};
+
+static void anon_walk_cache_fill(struct anon_walk_cache *c,
+				 struct vm_area_struct *vma, struct anon_vma *av)
+{
+	struct rb_node *node;
+
+	c->vma = vma;
+	c->av = av;
+	c->id = devexcl_objid(av, DEVEXCL_OBJID_ANON_VMA);
+	c->on_chain = anon_vma_on_chain(vma, av);
+	c->alone = false;
+	if (!c->on_chain)
+		return;
+	c->root_id = devexcl_objid(av->root, DEVEXCL_OBJID_ANON_VMA);
+	anon_vma_lock_read(av);
+	node = av->rb_root.rb_root.rb_node;
+	c->alone = node && !node->rb_left && !node->rb_right &&
+		   rb_entry(node, struct anon_vma_chain, rb)->vma == vma;
 	anon_vma_unlock_read(av);
 }
 
@@ -234,8 +279,9 @@ static void walk_ksm(struct rmap_walk *walk)
 /* The page at one address, probed under its page table lock. */
 struct page_probe {
 	struct devexcl_pte_info pte;
-	struct folio *folio;	/* referenced, or NULL */
+	struct folio *folio;	/* or NULL */
 	struct page *page;
+	bool referenced;	/* else only valid under the page table lock */
 };
 
 static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
@@ -251,8 +297,10 @@ static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info
 	probe->page = pfn_to_page(info->pfn);
 	/* The entry holds the folio: it cannot be freed or split under the PTL. */
 	folio = page_folio(probe->page);
-	if (folio_try_get(folio))
+	if (folio_try_get(folio)) {
 		probe->folio = folio;
+		probe->referenced = true;
+	}
 	return 0;
 }
 
@@ -346,7 +394,7 @@ static void fill_page_info(struct devexcl_page_info *info,
 	info->folio_order = folio_order(folio);
 	info->mapcount = page_mapcount(probe->page);
 	info->folio_mapcount = devexcl_folio_mapcount(folio);
-	info->refcount = folio_ref_count(folio) - 1;
+	info->refcount = folio_ref_count(folio) - probe->referenced;
 	info->index = page_pgoff(folio, probe->page);
 
 	mapping = (unsigned long)READ_ONCE(folio->mapping);
@@ -369,7 +417,8 @@ static void fill_page_info(struct devexcl_page_info *info,
  * mm held). KSM pages are left to walk_ksm(), after that lock is dropped.
  */
 static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
-		      const struct page_probe *probe, struct vm_area_struct *vma)
+		      const struct page_probe *probe, struct vm_area_struct *vma,
+		      struct anon_walk_cache *cache)
 {
 	struct folio *folio = probe->folio;
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
@@ -379,14 +428,18 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 	walk->pfn = probe->pte.pfn;
 	if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON) {
 		av = (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
-		info->anon_vma_id = devexcl_objid(av, DEVEXCL_OBJID_ANON_VMA);
-		if (!anon_vma_on_chain(vma, av)) {
+		if (cache->vma != vma || cache->av != av)
+			anon_walk_cache_fill(cache, vma, av);
+		info->anon_vma_id = cache->id;
+		if (!cache->on_chain) {
 			walk->incomplete = true;
 			return;
 		}
-		info->root_anon_vma_id = devexcl_objid(av->root,
-						       DEVEXCL_OBJID_ANON_VMA);
-		walk_anon(walk, av, pgoff);
+		info->root_anon_vma_id = cache->root_id;
+		if (cache->alone)
+			record_found(walk, vma, info->addr, &probe->pte);
+		else
+			walk_anon(walk, av, pgoff);
 	} else if (mapping && !(mapping & PAGE_MAPPING_FLAGS)) {
 		/* A file page: its mapping is alive if it is this VMA's file's. */
 		if (!vma->vm_file ||
@@ -414,53 +467,105 @@ static void finish_walk(struct devexcl_page_info *info, struct rmap_walk *walk)
 		info->rmap_flags |= DEVEXCL_RMAP_MAPCOUNT_MISMATCH;
 }
 
+static int cmp_found_mm(const void *a, const void *b, const void *priv)
+{
+	const struct found_mapping *found = priv;
+	const struct mm_struct *x = found[*(const u32 *)a].mm;
+	const struct mm_struct *y = found[*(const u32 *)b].mm;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first position in @order, sorted by mm, whose mapping is in @mm. */
+static unsigned long first_of_mm(const struct found_mapping *found,
+				 const u32 *order, unsigned long n,
+				 const struct mm_struct *mm)
+{
+	unsigned long lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (found[order[mid]].mm < mm)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Match found mappings to processes and fill the user-visible entries;
  * drops the mm references. Returns the number of redacted entries.
+ * The mappings are sorted by mm so that each thread costs a binary search:
+ * a page shared by K processes costs O(K log K), not O(K * threads).
  */
 static unsigned long resolve_mappings(struct rmap_walk *walk,
 				      struct devexcl_rmap_entry *out)
 {
-	unsigned long n = min(walk->nr_found, walk->max_found), i, redacted = 0;
+	unsigned long n = min(walk->nr_found, walk->max_found), i, j, redacted = 0;
 	bool privileged = capable(CAP_SYS_PTRACE);
+	struct found_mapping *found = walk->found;
 	struct task_struct *p, *t;
 	bool *resolved;
+	u32 *order;
 
 	resolved = kcalloc(max(n, 1UL), sizeof(*resolved), GFP_KERNEL);
+	order = kmalloc_array(max(n, 1UL), sizeof(*order), GFP_KERNEL);
+	if (!resolved || !order)
+		goto unresolved;
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	sort_r(order, n, sizeof(*order), cmp_found_mm, NULL, found);
 	rcu_read_lock();
 	for_each_process_thread(p, t) {
 		struct mm_struct *mm = READ_ONCE(t->mm);
 
-		for (i = 0; resolved && mm && i < n; i++) {
-			if (resolved[i] || walk->found[i].mm != mm)
+		if (!mm)
+			continue;
+		for (j = first_of_mm(found, order, n, mm);
+		     j < n && found[order[j]].mm == mm; j++) {
+			i = order[j];
+			if (resolved[i])
 				continue;
 			resolved[i] = true;
-			out[i].pte_kind = walk->found[i].pte_kind;
-			out[i].pte_flags = walk->found[i].pte_flags;
+			out[i].pte_kind = found[i].pte_kind;
+			out[i].pte_flags = found[i].pte_flags;
 			if (!privileged && !same_thread_group(t, current)) {
 				out[i].redacted = 1;
 				continue;
 			}
 			out[i].pid = task_pid_vnr(t);
 			out[i].tgid = task_tgid_vnr(t);
-			out[i].vaddr = walk->found[i].vaddr;
+			out[i].vaddr = found[i].vaddr;
 			out[i].mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
-			out[i].anon_vma_id = walk->found[i].anon_vma_id;
+			out[i].anon_vma_id = found[i].anon_vma_id;
 			get_task_comm(out[i].comm, t);
 		}
 	}
 	rcu_read_unlock();
+unresolved:
 	for (i = 0; i < n; i++) {
 		/* No process uses that mm any more (it is exiting): redact. */
 		if (!resolved || !resolved[i]) {
-			out[i].pte_kind = walk->found[i].pte_kind;
+			out[i].pte_kind = found[i].pte_kind;
 			out[i].redacted = 1;
 		}
 		redacted += out[i].redacted;
-		mmdrop(walk->found[i].mm);
+		mmdrop(found[i].mm);
 	}
+	kfree(order);
 	kfree(resolved);
 	return redacted;
+}
+
+/* Drops the mm references of the mappings found, unresolved. */
+static void drop_found(struct rmap_walk *walk)
+{
+	unsigned long i;
+
+	for (i = 0; i < min(walk->nr_found, walk->max_found); i++)
+		mmdrop(walk->found[i].mm);
 }
 
 /* The mappings counted but not returned may also be redacted ones: count them. */
@@ -480,6 +585,7 @@ static unsigned long count_unreturned_redactions(struct rmap_walk *walk)
 long devexcl_ioctl_inspect_page(void __user *uarg)
 {
 	struct devexcl_inspect_page_req req;
+	struct anon_walk_cache cache = {};
 	struct devexcl_rmap_entry *entries = NULL;
 	struct rmap_walk walk = {};
 	struct page_probe probe = {};
@@ -497,13 +603,12 @@ long devexcl_ioctl_inspect_page(void __user *uarg)
 	if (req.addr >= TASK_SIZE_MAX)
 		return -EFAULT;
 	if (req.max_entries) {
+		/* Written before read, as found: no need to zero it. */
 		walk.max_found = req.max_entries;
-		walk.found = kvcalloc(req.max_entries, sizeof(*walk.found), GFP_KERNEL);
-		entries = kvcalloc(req.max_entries, sizeof(*entries), GFP_KERNEL);
-		if (!walk.found || !entries) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
+		walk.found = kvmalloc_array(req.max_entries, sizeof(*walk.found),
+					    GFP_KERNEL);
+		if (!walk.found)
+			return -ENOMEM;
 	}
 	mm = devexcl_get_target_mm(req.pid);
 	if (IS_ERR(mm)) {
@@ -529,7 +634,7 @@ long devexcl_ioctl_inspect_page(void __user *uarg)
 	if (probe.folio) {
 		ksm = folio_test_ksm(probe.folio);
 		if (!ksm)
-			walk_rmap(&walk, &req.info, &probe, vma);
+			walk_rmap(&walk, &req.info, &probe, vma, &cache);
 	}
 	mmap_read_unlock(mm);
 	if (ksm) {
@@ -543,6 +648,14 @@ long devexcl_ioctl_inspect_page(void __user *uarg)
 
 	if (walk.found) {
 		req.info.nr_returned = min(walk.nr_found, walk.max_found);
+		/* Sized by what was found: most pages have few mappings. */
+		entries = kvcalloc(max(req.info.nr_returned, 1ULL), sizeof(*entries),
+				   GFP_KERNEL);
+		if (!entries) {
+			drop_found(&walk);
+			ret = -ENOMEM;
+			goto out_mm;
+		}
 		req.info.nr_redacted = resolve_mappings(&walk, entries) +
 				       count_unreturned_redactions(&walk);
 		if (copy_to_user(u64_to_user_ptr(req.entries), entries,
@@ -559,18 +672,31 @@ out_free:
 	return ret;
 }
 
+/* A range's probes, kept for rmap walks, or (@pages NULL) filled into @out at once. */
 struct range_probe {
 	unsigned long start;
 	struct page_probe *pages;
+	struct devexcl_page_info *out;
+	bool show_pfn;
 };
 
 static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
 			  void *priv)
 {
 	struct range_probe *rp = priv;
+	unsigned long i = (addr - rp->start) >> PAGE_SHIFT;
+	struct page_probe probe = { .pte = *info };
 
-	return page_probe_fn(addr, info,
-			     &rp->pages[(addr - rp->start) >> PAGE_SHIFT]);
+	if (rp->pages)
+		return page_probe_fn(addr, info, &rp->pages[i]);
+	/* The entry holds the folio while its lock is held: no reference needed. */
+	if (info->has_pfn && pfn_valid(info->pfn) &&
+	    !(info->flags & DEVEXCL_PTEF_ZERO_PAGE)) {
+		probe.page = pfn_to_page(info->pfn);
+		probe.folio = page_folio(probe.page);
+	}
+	fill_page_info(&rp->out[i], &probe, rp->show_pfn);
+	return 0;
 }
 
 /* Probes for inspecting up to DEVEXCL_INSPECT_CHUNK pages at a time. */
@@ -603,25 +729,34 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 			   unsigned long addr, unsigned long n, bool walk_rmaps,
 			   bool show_pfn, struct devexcl_page_info *out)
 {
-	struct range_probe rp = { .start = addr, .pages = buf->probes };
-	struct vm_area_struct *vma;
+	struct range_probe rp = { .start = addr, .out = out, .show_pfn = show_pfn };
+	struct anon_walk_cache cache = {};
+	struct vm_area_struct *vma = NULL;
 	unsigned long i;
 
-	memset(buf->probes, 0, n * sizeof(*buf->probes));
 	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i].addr = addr + i * PAGE_SIZE;
+	if (!walk_rmaps) {
+		devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
+		return;
+	}
+	/* Walks take sleeping locks: probe with references, walk after. */
+	rp.pages = buf->probes;
+	memset(buf->probes, 0, n * sizeof(*buf->probes));
 	devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
 	for (i = 0; i < n; i++) {
 		struct page_probe *probe = &buf->probes[i];
 		struct rmap_walk walk = {};
 
-		out[i].addr = addr + i * PAGE_SIZE;
 		fill_page_info(&out[i], probe, show_pfn);
 		if (!probe->folio)
 			continue;
-		if (walk_rmaps && !folio_test_ksm(probe->folio)) {
-			vma = vma_lookup(mm, out[i].addr);
+		if (!folio_test_ksm(probe->folio)) {
+			if (!vma || out[i].addr >= vma->vm_end)
+				vma = vma_lookup(mm, out[i].addr);
 			if (vma)
-				walk_rmap(&walk, &out[i], probe, vma);
+				walk_rmap(&walk, &out[i], probe, vma, &cache);
 			finish_walk(&out[i], &walk);
 		}
 		folio_put(probe->folio);

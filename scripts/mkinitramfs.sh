@@ -16,7 +16,8 @@ modroot="$(dirname "$kdir")/modroot"
 required=(
 	"$DEVEXCL_ROOT/devexcl.ko"
 	"$vm_out/devexcl" "$vm_out/devexcl-demo" "$vm_out/devexcl_selftests"
-	"$vm_out/exclusive_bench" "$vm_out/netlink_bench" "$vm_out/hmm-tests-exclusive"
+	"$vm_out/exclusive_bench" "$vm_out/netlink_bench" "$vm_out/rmap_bench"
+	"$vm_out/hmm-tests-exclusive"
 	"$vm_out/run_tests.sh" "$vm_out/run_peer.sh"
 	/bin/busybox
 )
@@ -38,7 +39,8 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
 install -m 0644 "$DEVEXCL_ROOT/devexcl.ko" "$stage/opt/devexcl/"
-install -m 0755 "${required[@]:1:8}" "$stage/opt/devexcl/"
+# Everything between the module (first) and busybox (last).
+install -m 0755 "${required[@]:1:${#required[@]}-2}" "$stage/opt/devexcl/"
 install -m 0755 "$DEVEXCL_ROOT"/scripts/guest/*.sh "$stage/opt/devexcl/"
 cp -a "$modroot"/lib/modules/. "$stage/lib/modules/"
 

@@ -5,5 +5,5 @@ insmod /opt/devexcl/devexcl.ko
 modprobe test_hmm
 echo "# kernel $(uname -r), $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 /opt/devexcl/exclusive_bench
-
+/opt/devexcl/rmap_bench
 /opt/devexcl/netlink_bench

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/mapping.hpp"
@@ -26,21 +27,12 @@
 #include "lib/test_hmm_uapi.h"
 
 using namespace devexcl;
+using namespace devexcl::bench;
 
 namespace {
 
 const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 constexpr int kRounds = 5;
-
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 Mapping populated(std::size_t length) {
     Mapping m(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/events.hpp"
@@ -28,26 +29,13 @@
 #include "devexcl/range_inspector.hpp"
 
 using namespace devexcl;
+using namespace devexcl::bench;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 constexpr int kRounds = 3;
-
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-double percentile(std::vector<double> v, double p) {
-    std::sort(v.begin(), v.end());
-    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-double median(const std::vector<double>& v) {
-    return percentile(v, 0.5);
-}
 
 // Latencies from a CPU write fault on a held page to its event arriving.
 // `gap`: the pause before each fault; 0 runs them back to back.

@@ -5,6 +5,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "devexcl/error.hpp"
 
 namespace devexcl {
@@ -157,15 +160,18 @@ std::vector<Revocation> Device::revocations(std::size_t max) const {
 namespace devexcl {
 
 PageInspection Device::inspect_page(pid_t pid, std::uint64_t addr, std::size_t max_mappings) const {
-    std::vector<devexcl_rmap_entry> raw(max_mappings);
+    // Left uninitialised: the kernel writes the nr_returned entries read here,
+    // and zeroing room for 4096 would cost more than a typical page's walk.
+    std::unique_ptr<devexcl_rmap_entry[]> raw(new devexcl_rmap_entry[max_mappings]);
     devexcl_inspect_page_req req{};
     req.pid = static_cast<std::uint64_t>(pid);
     req.addr = addr;
-    req.entries = max_mappings ? user_ptr(raw.data()) : 0;
+    req.entries = max_mappings ? user_ptr(raw.get()) : 0;
     req.max_entries = max_mappings;
     ioctl_or_throw(DEVEXCL_IOC_INSPECT_PAGE, &req, "DEVEXCL_IOC_INSPECT_PAGE");
     PageInspection out;
     out.page = PageInfo::from_raw(req.info);
+    out.mappings.reserve(req.info.nr_returned);
     for (std::uint64_t i = 0; i < req.info.nr_returned; ++i) {
         const auto& r = raw[i];
         out.mappings.push_back({static_cast<pid_t>(r.pid), static_cast<pid_t>(r.tgid), r.vaddr,
@@ -180,6 +186,8 @@ std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std:
                                             bool walk_rmap) const {
     std::vector<devexcl_page_info> raw(DEVEXCL_MAX_RANGE_RECORDS);
     std::vector<PageInfo> out;
+    // One record a page; above 1 GiB the kernel refuses the range (E2BIG) anyway.
+    out.reserve(std::min<std::uint64_t>(length, 1ULL << 30) / 4096);
     devexcl_inspect_range_req req{};
     req.pid = static_cast<std::uint64_t>(pid);
     req.start = start;

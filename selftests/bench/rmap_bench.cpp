@@ -1,0 +1,232 @@
+// Benchmarks for rmap inspection, in one VM boot with their baselines.
+// They print figures and ratios; they assert nothing.
+//
+//   range:   64 MiB through DEVEXCL_IOC_INSPECT_RANGE vs reading pagemap,
+//            kpagecount and kpageflags for the same pages
+//   sharing: inspecting one page shared by K forked processes, K = 1 to 512
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "bench/timing.hpp"
+#include "devexcl/device.hpp"
+#include "devexcl/error.hpp"
+#include "devexcl/mapping.hpp"
+#include "devexcl/unique_fd.hpp"
+
+using namespace devexcl;
+using namespace devexcl::bench;
+
+namespace {
+
+const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
+UniqueFd open_or_throw(const char* path) {
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw_last_errno(std::string("open ") + path);
+    }
+    return fd;
+}
+
+void pread_or_throw(int fd, void* buf, std::size_t n, std::uint64_t offset, const char* what) {
+    if (::pread(fd, buf, n, static_cast<off_t>(offset)) != static_cast<ssize_t>(n)) {
+        throw_last_errno(what);
+    }
+}
+
+// What a tool without devexcl does for a range: the PTE view from pagemap,
+// then each present page's mapcount and flags from /proc/kpage*.
+double procfs_round(const Mapping& buf) {
+    const std::size_t pages = buf.size() / kPage;
+    UniqueFd pagemap = open_or_throw("/proc/self/pagemap");
+    UniqueFd kpagecount = open_or_throw("/proc/kpagecount");
+    UniqueFd kpageflags = open_or_throw("/proc/kpageflags");
+    std::vector<std::uint64_t> entries(pages);
+    std::uint64_t present = 0, mapped = 0;
+    const double t0 = now_s();
+    pread_or_throw(pagemap.get(), entries.data(), pages * 8, buf.address() / kPage * 8,
+                   "read pagemap");
+    for (std::uint64_t e : entries) {
+        if (!(e >> 63)) {
+            continue;
+        }
+        const std::uint64_t pfn = e & ((1ULL << 55) - 1);
+        std::uint64_t count, flags;
+        pread_or_throw(kpagecount.get(), &count, 8, pfn * 8, "read kpagecount");
+        pread_or_throw(kpageflags.get(), &flags, 8, pfn * 8, "read kpageflags");
+        present += 1;
+        mapped += count != 0 && (flags & (1ULL << 5)) != 0;  // KPF_LRU
+    }
+    const double dt = now_s() - t0;
+    if (present != pages || mapped != pages) {
+        throw std::runtime_error("procfs saw " + std::to_string(present) + " present, " +
+                                 std::to_string(mapped) + " mapped lru pages");
+    }
+    return dt;
+}
+
+double devexcl_round(const Device& dev, const Mapping& buf, bool walk_rmap) {
+    const std::size_t pages = buf.size() / kPage;
+    const double t0 = now_s();
+    std::vector<PageInfo> records =
+        dev.inspect_range(::getpid(), buf.address(), buf.size(), walk_rmap);
+    std::uint64_t mapped = 0;
+    for (const PageInfo& p : records) {
+        mapped += p.mapcount == 1 && (!walk_rmap || p.nr_mappings == 1);
+    }
+    const double dt = now_s() - t0;
+    if (records.size() != pages || mapped != pages) {
+        throw std::runtime_error("devexcl saw " + std::to_string(mapped) + " mapped pages");
+    }
+    return dt;
+}
+
+void bench_range() {
+    constexpr int kRounds = 7;
+    const std::size_t length = 64UL << 20;
+    const std::size_t pages = length / kPage;
+    Mapping buf(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    ::madvise(buf.data(), length, MADV_NOHUGEPAGE);
+    for (std::size_t off = 0; off < length; off += kPage) {
+        buf.as<char>()[off] = 1;
+    }
+    Device dev = Device::open();
+    std::vector<double> procfs, bare, walked;
+    // Warm all three up, then alternate them so that they share the machine.
+    procfs_round(buf);
+    devexcl_round(dev, buf, false);
+    devexcl_round(dev, buf, true);
+    for (int i = 0; i < kRounds; ++i) {
+        procfs.push_back(procfs_round(buf));
+        bare.push_back(devexcl_round(dev, buf, false));
+        walked.push_back(devexcl_round(dev, buf, true));
+    }
+    const double base = static_cast<double>(pages) / median(procfs);
+    auto line = [&](const char* what, double seconds) {
+        const double rate = static_cast<double>(pages) / seconds;
+        std::printf("#   %-44s %9.0f pages/s  %5.2fx\n", what, rate, rate / base);
+    };
+    std::printf("# inspect 64 MiB (%zu present pages), median of %d alternating rounds:\n", pages,
+                kRounds);
+    line("pagemap + kpagecount + kpageflags", median(procfs));
+    line("DEVEXCL_IOC_INSPECT_RANGE", median(bare));
+    line("DEVEXCL_IOC_INSPECT_RANGE, rmap walked", median(walked));
+    std::printf("#   ratio walked/procfs %.2fx (target >= 1.0x)\n",
+                median(procfs) / median(walked));
+}
+
+// K children of this process, each mapping the page at `addr` that this
+// process wrote before forking them, all waiting until destroyed.
+class ForkedSharers {
+public:
+    explicit ForkedSharers(int k) {
+        int release[2], ready[2];
+        if (::pipe(release) != 0 || ::pipe(ready) != 0) {
+            throw_last_errno("pipe");
+        }
+        release_ = UniqueFd(release[1]);
+        for (int i = 0; i < k; ++i) {
+            pid_t pid = ::fork();
+            if (pid < 0) {
+                throw_last_errno("fork");
+            }
+            if (pid == 0) {
+                char c = 0;
+                ::close(release[1]);
+                (void)!::write(ready[1], &c, 1);
+                (void)!::read(release[0], &c, 1);  // EOF when the parent lets go
+                ::_exit(0);
+            }
+            children_.push_back(pid);
+        }
+        ::close(release[0]);
+        ::close(ready[1]);
+        // Measure only once every child is asleep.
+        char c;
+        for (int i = 0; i < k; ++i) {
+            if (::read(ready[0], &c, 1) != 1) {
+                throw_last_errno("wait for the children");
+            }
+        }
+        ::close(ready[0]);
+    }
+    ForkedSharers(const ForkedSharers&) = delete;
+    ForkedSharers& operator=(const ForkedSharers&) = delete;
+    ~ForkedSharers() {
+        release_.reset();
+        for (pid_t pid : children_) {
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+
+private:
+    UniqueFd release_;
+    std::vector<pid_t> children_;
+};
+
+void bench_sharing() {
+    constexpr int kCalls = 51;
+    const int ks[] = {1, 8, 64, 128, 256, 512};
+    Mapping page(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    page.as<char>()[0] = 1;
+    Device dev = Device::open();
+    std::vector<double> seconds;
+    std::printf(
+        "# inspect one page mapped by this process and K forked children, "
+        "median of %d calls:\n",
+        kCalls);
+    for (int k : ks) {
+        ForkedSharers sharers(k);
+        // Counting only (no entries asked for) leaves out matching mappings to processes.
+        auto time_calls = [&](std::size_t max_mappings) {
+            dev.inspect_page(::getpid(), page.address(), max_mappings);  // warm-up
+            std::vector<double> t;
+            for (int i = 0; i < kCalls; ++i) {
+                const double t0 = now_s();
+                PageInspection insp = dev.inspect_page(::getpid(), page.address(), max_mappings);
+                t.push_back(now_s() - t0);
+                if (insp.page.nr_mappings != static_cast<std::uint64_t>(k) + 1 ||
+                    insp.mappings.size() != std::min<std::size_t>(k + 1, max_mappings)) {
+                    throw std::runtime_error("found " + std::to_string(insp.page.nr_mappings) +
+                                             " mappings, not " + std::to_string(k + 1));
+                }
+            }
+            return median(t);
+        };
+        const double counted = time_calls(0);
+        seconds.push_back(time_calls(DEVEXCL_MAX_RMAP_ENTRIES));
+        std::printf("#   K = %3d  %9.1f us  (%.2f us per mapping; counting only %.1f us)\n", k,
+                    seconds.back() * 1e6, seconds.back() * 1e6 / (k + 1), counted * 1e6);
+    }
+    const double low = (seconds[2] - seconds[1]) / (64 - 8);
+    const double high = (seconds[5] - seconds[2]) / (512 - 64);
+    std::printf("#   slope K=8..64 %.2f us/mapping, K=64..512 %.2f us/mapping\n", low * 1e6,
+                high * 1e6);
+    std::printf("#   ratio of slopes %.2fx (target within 1.2x: 0.83x to 1.20x)\n", high / low);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string which = argc > 1 ? argv[1] : "all";
+    try {
+        if (which == "all" || which == "range") {
+            bench_range();
+        }
+        if (which == "all" || which == "sharing") {
+            bench_sharing();
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rmap_bench: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
