@@ -119,6 +119,13 @@ static bool current_marks_for_another(struct devexcl_ctx *ctx)
 	struct devexcl_marker *marker;
 	bool other = false;
 
+	/*
+	 * Only a task marking adds its own entry, before it marks: if this
+	 * task is marking, it sees the list non-empty without the lock. The
+	 * CPU faults on held pages that land here then skip the global lock.
+	 */
+	if (list_empty_careful(&devexcl_markers))
+		return false;
 	spin_lock(&devexcl_markers_lock);
 	list_for_each_entry(marker, &devexcl_markers, node) {
 		if (marker->task == current && marker->ctx != ctx) {
@@ -332,7 +339,6 @@ struct mark_call {
 	unsigned long marked;
 	unsigned long failed;
 	struct devexcl_access *access;
-	bool accessed;
 };
 
 static void unlock_put_pages(struct page **pages, unsigned long n)
@@ -583,10 +589,8 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 			return 0;
 		}
 		record_held_locked(ctx, addr, mc->pages, got);
-		if (mc->access && mc->pages[0]) {
+		if (mc->access && mc->pages[0])
 			device_access_locked(ctx, mc->pages[0], mc->access);
-			mc->accessed = true;
-		}
 		mutex_unlock(&ctx->lock);
 
 		/* Programmed: the contract says unlock and put now. */

@@ -67,14 +67,7 @@ struct devexcl_event_source {
 /* One revocation batch waiting to be sent, in a slot of the event ring. */
 struct pending_event {
 	struct devexcl_event_source *src;
-	u64 start;
-	u64 end;
-	u64 npages;
-	u64 seq;
-	u64 timestamp_ns;
-	u32 cause;
-	struct pid *trigger;
-	char comm[TASK_COMM_LEN];
+	struct devexcl_revocation_rec rec;	/* holds its own rec.trigger reference */
 };
 
 /*
@@ -227,14 +220,8 @@ void devexcl_netlink_revoked(struct devexcl_event_source *src,
 		ev = &devexcl_ring[devexcl_ring_head % DEVEXCL_MAX_PENDING];
 		kref_get(&src->ref);
 		ev->src = src;
-		ev->start = rec->start;
-		ev->end = rec->end;
-		ev->npages = rec->npages;
-		ev->seq = rec->seq;
-		ev->timestamp_ns = rec->timestamp_ns;
-		ev->cause = rec->cause;
-		ev->trigger = get_pid(rec->trigger);
-		memcpy(ev->comm, rec->comm, sizeof(ev->comm));
+		ev->rec = *rec;
+		get_pid(ev->rec.trigger);
 		devexcl_ring_head++;
 	}
 	kick = !full && !devexcl_polling;
@@ -251,17 +238,17 @@ static void fill_event(struct devexcl_event *out, const struct subscriber *sub,
 		       const struct pending_event *ev, u64 dropped)
 {
 	out->ctx_id = ev->src->ctx_id;
-	out->start = ev->start;
-	out->end = ev->end;
-	out->npages = ev->npages;
-	out->seq = ev->seq;
-	out->timestamp_ns = ev->timestamp_ns;
+	out->start = ev->rec.start;
+	out->end = ev->rec.end;
+	out->npages = ev->rec.npages;
+	out->seq = ev->rec.seq;
+	out->timestamp_ns = ev->rec.timestamp_ns;
 	out->dropped = dropped;
-	out->cause = ev->cause;
+	out->cause = ev->rec.cause;
 	out->target_pid = pid_nr_ns(ev->src->target, sub->pid_ns);
-	out->trigger_pid = pid_nr_ns(ev->trigger, sub->pid_ns);
+	out->trigger_pid = pid_nr_ns(ev->rec.trigger, sub->pid_ns);
 	out->reserved = 0;
-	memcpy(out->trigger_comm, ev->comm, sizeof(out->trigger_comm));
+	memcpy(out->trigger_comm, ev->rec.comm, sizeof(out->trigger_comm));
 }
 
 static void free_subscriber(struct subscriber *sub)
@@ -400,7 +387,7 @@ static void devexcl_event_work_fn(struct work_struct *work)
 	mutex_unlock(&devexcl_subscribers_lock);
 	for (i = first; i != last; i++) {
 		devexcl_event_source_put(devexcl_ring[i % DEVEXCL_MAX_PENDING].src);
-		put_pid(devexcl_ring[i % DEVEXCL_MAX_PENDING].trigger);
+		put_pid(devexcl_ring[i % DEVEXCL_MAX_PENDING].rec.trigger);
 	}
 
 	spin_lock(&devexcl_ring_lock);

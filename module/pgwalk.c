@@ -21,7 +21,6 @@
 
 static void decode_swp(swp_entry_t entry, struct devexcl_pte_info *info)
 {
-	info->swp = entry;
 	if (is_pte_marker_entry(entry)) {
 		info->kind = DEVEXCL_PTE_MARKER;
 	} else if (is_device_exclusive_entry(entry)) {
@@ -193,10 +192,11 @@ static enum pmd_leaf_outcome walk_pmd_leaf(struct mm_struct *mm, pmd_t *pmd,
 		spin_unlock(ptl);
 		return pmd_none(pmdval) ? PMD_LEAF_NOW_NONE : PMD_LEAF_NOW_TABLE;
 	}
-	for (*ret = 0; addr < end; addr += PAGE_SIZE) {
-		memset(&info, 0, sizeof(info));
-		info.flags = vma_flags;
-		decode_pmd(pmdval, addr, &info);
+	memset(&info, 0, sizeof(info));
+	info.flags = vma_flags;
+	decode_pmd(pmdval, addr, &info);
+	/* One entry for all its pages: only the PFN moves on. */
+	for (*ret = 0; addr < end; addr += PAGE_SIZE, info.pfn += info.has_pfn) {
 		*ret = fn(addr, &info, priv);
 		if (*ret)
 			break;
@@ -259,13 +259,14 @@ static int walk_pud_leaf(struct mm_struct *mm, pud_t *pud, unsigned long addr,
 
 	ptl = pud_lock(mm, pud);
 	pudval = *pud;
-	for (; addr < end; addr += PAGE_SIZE) {
-		memset(&info, 0, sizeof(info));
-		info.flags = vma_flags;
-		if (pud_none(pudval))
-			info.kind = DEVEXCL_PTE_NONE;
-		else
-			decode_pud(pudval, addr, &info);
+	memset(&info, 0, sizeof(info));
+	info.flags = vma_flags;
+	if (pud_none(pudval))
+		info.kind = DEVEXCL_PTE_NONE;
+	else
+		decode_pud(pudval, addr, &info);
+	/* One entry for all its pages: only the PFN moves on. */
+	for (; addr < end; addr += PAGE_SIZE, info.pfn += info.has_pfn) {
 		ret = fn(addr, &info, priv);
 		if (ret)
 			break;

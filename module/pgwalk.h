@@ -19,14 +19,12 @@
  * @pfn: the page frame the entry refers to, when @has_pfn
  * @has_pfn: present entries and PFN swap entries (device-exclusive,
  *	migration, device-private, hwpoison) name a page frame
- * @swp: the swap entry, for non-present entries
  */
 struct devexcl_pte_info {
 	u8 kind;
 	u32 flags;
 	unsigned long pfn;
 	bool has_pfn;
-	swp_entry_t swp;
 };
 
 /**

@@ -374,9 +374,20 @@ static pgoff_t page_pgoff(struct folio *folio, struct page *page)
 	return folio->index + idx;
 }
 
-/* Everything about the probed page except its reverse map. */
+/*
+ * The last folio's mapcount, for the pages of a range: counting a large
+ * folio's mapcount reads every subpage's, so per page it would cost
+ * O(pages^2) for a THP.
+ */
+struct folio_mapcount_cache {
+	struct folio *folio;
+	int mapcount;
+};
+
+/* Everything about the probed page except its reverse map. @cache may be NULL. */
 static void fill_page_info(struct devexcl_page_info *info,
-			   const struct page_probe *probe, bool show_pfn)
+			   const struct page_probe *probe, bool show_pfn,
+			   struct folio_mapcount_cache *cache)
 {
 	struct folio *folio = probe->folio;
 	unsigned long mapping;
@@ -393,7 +404,15 @@ static void fill_page_info(struct devexcl_page_info *info,
 	info->page_flags |= page_flags_of(folio, probe->page);
 	info->folio_order = folio_order(folio);
 	info->mapcount = page_mapcount(probe->page);
-	info->folio_mapcount = devexcl_folio_mapcount(folio);
+	if (!cache) {
+		info->folio_mapcount = devexcl_folio_mapcount(folio);
+	} else {
+		if (cache->folio != folio) {
+			cache->folio = folio;
+			cache->mapcount = devexcl_folio_mapcount(folio);
+		}
+		info->folio_mapcount = cache->mapcount;
+	}
 	info->refcount = folio_ref_count(folio) - probe->referenced;
 	info->index = page_pgoff(folio, probe->page);
 
@@ -630,7 +649,7 @@ long devexcl_ioctl_inspect_page(void __user *uarg)
 		goto out_mm;
 	}
 	devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, page_probe_fn, &probe);
-	fill_page_info(&req.info, &probe, capable(CAP_SYS_ADMIN));
+	fill_page_info(&req.info, &probe, capable(CAP_SYS_ADMIN), NULL);
 	if (probe.folio) {
 		ksm = folio_test_ksm(probe.folio);
 		if (!ksm)
@@ -678,6 +697,7 @@ struct range_probe {
 	struct page_probe *pages;
 	struct devexcl_page_info *out;
 	bool show_pfn;
+	struct folio_mapcount_cache mapcounts;
 };
 
 static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
@@ -689,13 +709,16 @@ static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *inf
 
 	if (rp->pages)
 		return page_probe_fn(addr, info, &rp->pages[i]);
+	/* A new page table, so a new lock: the last folio may be gone since. */
+	if (!(addr & ~PMD_MASK))
+		rp->mapcounts.folio = NULL;
 	/* The entry holds the folio while its lock is held: no reference needed. */
 	if (info->has_pfn && pfn_valid(info->pfn) &&
 	    !(info->flags & DEVEXCL_PTEF_ZERO_PAGE)) {
 		probe.page = pfn_to_page(info->pfn);
 		probe.folio = page_folio(probe.page);
 	}
-	fill_page_info(&rp->out[i], &probe, rp->show_pfn);
+	fill_page_info(&rp->out[i], &probe, rp->show_pfn, &rp->mapcounts);
 	return 0;
 }
 
@@ -749,7 +772,7 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 		struct page_probe *probe = &buf->probes[i];
 		struct rmap_walk walk = {};
 
-		fill_page_info(&out[i], probe, show_pfn);
+		fill_page_info(&out[i], probe, show_pfn, &rp.mapcounts);
 		if (!probe->folio)
 			continue;
 		if (!folio_test_ksm(probe->folio)) {

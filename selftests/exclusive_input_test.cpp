@@ -32,11 +32,6 @@ namespace {
 const std::size_t kPage = TestMemory::page_size();
 constexpr std::uint64_t kKernelAddress = 0xffff888000000000ULL;
 
-bool same(const PageStatus& a, const PageStatus& b) {
-    return a.device == b.device && a.cause == b.cause && a.pte == b.pte &&
-           a.pte_flags == b.pte_flags && a.revoke_seq == b.revoke_seq;
-}
-
 class BadInput : public testing::Test {
 protected:
     void SetUp() override {
@@ -61,7 +56,7 @@ protected:
         EXPECT_EQ(now.revocations, before_counters_.revocations);
         auto status = dev_->status(mem_->addr(), mem_->length());
         for (std::size_t i = 0; i < status.size(); ++i) {
-            EXPECT_TRUE(same(status[i], before_status_[i])) << "page " << i << " changed";
+            EXPECT_TRUE(status[i] == before_status_[i]) << "page " << i << " changed";
         }
     }
 
@@ -261,15 +256,6 @@ TEST_F(BadInput, RevocationsBadArgumentsAreRefused) {
     req.reserved = 1;
     EXPECT_EQ(dev_->try_ioctl(DEVEXCL_IOC_REVOCATIONS, &req), std::errc::invalid_argument);
 }
-
-// The node opened to everyone for the duration of a test, as an admin might.
-class WorldAccessibleNode {
-public:
-    WorldAccessibleNode() { ::chmod(DEVEXCL_DEVICE_PATH, 0666); }
-    ~WorldAccessibleNode() { ::chmod(DEVEXCL_DEVICE_PATH, 0600); }
-    WorldAccessibleNode(const WorldAccessibleNode&) = delete;
-    WorldAccessibleNode& operator=(const WorldAccessibleNode&) = delete;
-};
 
 int bind_errno(pid_t pid) {
     try {

@@ -294,7 +294,7 @@ TEST_F(Netlink, ATargetThatExitsMidDumpEndsItWithEsrch) {
 // --- Entitlement and drops ---
 
 TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
-    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    WorldAccessibleNode open_to_all;
     int subscribed[2], revoked[2];
     ASSERT_EQ(::pipe(subscribed), 0);
     ASSERT_EQ(::pipe(revoked), 0);
@@ -341,7 +341,6 @@ TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
     ASSERT_EQ(::write(revoked[1], &c, 1), 1);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
     EXPECT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0) << "13: it received root's event; 12: not even its own";
 }
@@ -510,13 +509,7 @@ TEST_F(MalformedNetlink, ADumpWithABogusCursor) {
 }
 
 TEST_F(MalformedNetlink, SubscriptionErrors) {
-    long long pid_max = 0;
-    {
-        FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r");
-        ASSERT_NE(f, nullptr);
-        ASSERT_EQ(std::fscanf(f, "%lld", &pid_max), 1);
-        std::fclose(f);
-    }
+    const auto pid_max = read_number("/proc/sys/kernel/pid_max");
     EXPECT_ERROR(send(DEVEXCL_CMD_SUBSCRIBE, false,
                       [&](nl_msg* m) {
                           nla_put_u32(m, DEVEXCL_A_FILTER_PID,
@@ -527,7 +520,7 @@ TEST_F(MalformedNetlink, SubscriptionErrors) {
 }
 
 TEST_F(MalformedNetlink, ForeignProcessAsNobodyIsEperm) {
-    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    WorldAccessibleNode open_to_all;
     int ret = run_as_nobody([&] {
         auto r = inspect([&](nl_msg* m) {
             nla_put_u32(m, DEVEXCL_A_PID, 1);
@@ -536,7 +529,6 @@ TEST_F(MalformedNetlink, ForeignProcessAsNobodyIsEperm) {
         });
         return r && errno_of(*r) == EPERM && !r->extack().empty() ? 0 : 1;
     });
-    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
     EXPECT_EQ(ret, 0);
 }
 

@@ -462,7 +462,7 @@ TEST_F(Rmap, RangeInspectionResumesFromTheCursor) {
 // --- Security ---
 
 TEST_F(Rmap, AnUnprivilegedUserIsDeniedAForeignProcess) {
-    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    WorldAccessibleNode open_to_all;
     int err = run_as_nobody([] {
         Device d = Device::open();
         devexcl_inspect_page_req page{};
@@ -483,12 +483,11 @@ TEST_F(Rmap, AnUnprivilegedUserIsDeniedAForeignProcess) {
         auto c = d.try_ioctl(DEVEXCL_IOC_INSPECT_RANGE, &range);
         return a.value() == EPERM && b.value() == EPERM && c.value() == EPERM ? EPERM : 1;
     });
-    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
     EXPECT_EQ(err, EPERM);
 }
 
 TEST_F(Rmap, MappingsInProcessesTheCallerMayNotInspectAreCountedButRedacted) {
-    ::chmod(DEVEXCL_DEVICE_PATH, 0666);
+    WorldAccessibleNode open_to_all;
     int result = run_as_nobody([] {
         auto mem = TestMemory::create(MemoryKind::PrivateAnon);
         int hold[2];
@@ -522,7 +521,6 @@ TEST_F(Rmap, MappingsInProcessesTheCallerMayNotInspectAreCountedButRedacted) {
         }
         return visible == 1 && redacted == 1 ? 0 : 13;
     });
-    ::chmod(DEVEXCL_DEVICE_PATH, 0600);
     EXPECT_EQ(result, 0);
 }
 

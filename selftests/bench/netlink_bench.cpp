@@ -177,7 +177,7 @@ void pin_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (::sched_setaffinity(0, sizeof(set), &set)) {
-        throw std::system_error(errno, std::generic_category(), "sched_setaffinity");
+        throw_last_errno("sched_setaffinity");
     }
 }
 
@@ -203,11 +203,11 @@ public:
     ListenerProcess(std::uint64_t ctx, Listening how) {
         int ready[2], stop[2];
         if (::pipe(ready) || ::pipe(stop)) {
-            throw std::system_error(errno, std::generic_category(), "pipe");
+            throw_last_errno("pipe");
         }
         pid_ = ::fork();
         if (pid_ < 0) {
-            throw std::system_error(errno, std::generic_category(), "fork");
+            throw_last_errno("fork");
         }
         if (pid_ == 0) {
             ::close(ready[0]);

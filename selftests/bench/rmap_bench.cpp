@@ -20,6 +20,7 @@
 #include "devexcl/error.hpp"
 #include "devexcl/mapping.hpp"
 #include "devexcl/unique_fd.hpp"
+#include "lib/pagemap.hpp"
 
 using namespace devexcl;
 using namespace devexcl::bench;
@@ -54,16 +55,16 @@ double procfs_round(const Mapping& buf) {
     const double t0 = now_s();
     pread_or_throw(pagemap.get(), entries.data(), pages * 8, buf.address() / kPage * 8,
                    "read pagemap");
-    for (std::uint64_t e : entries) {
-        if (!(e >> 63)) {
+    for (std::uint64_t raw : entries) {
+        const test::PagemapEntry e{raw};
+        if (!e.present()) {
             continue;
         }
-        const std::uint64_t pfn = e & ((1ULL << 55) - 1);
         std::uint64_t count, flags;
-        pread_or_throw(kpagecount.get(), &count, 8, pfn * 8, "read kpagecount");
-        pread_or_throw(kpageflags.get(), &flags, 8, pfn * 8, "read kpageflags");
+        pread_or_throw(kpagecount.get(), &count, 8, e.pfn() * 8, "read kpagecount");
+        pread_or_throw(kpageflags.get(), &flags, 8, e.pfn() * 8, "read kpageflags");
         present += 1;
-        mapped += count != 0 && (flags & (1ULL << 5)) != 0;  // KPF_LRU
+        mapped += count != 0 && test::has_flag(flags, test::kKpfLru);
     }
     const double dt = now_s() - t0;
     if (present != pages || mapped != pages) {

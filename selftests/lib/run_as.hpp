@@ -2,9 +2,12 @@
 // permission rules can be checked even though the suite runs as root.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <functional>
+
+#include "devexcl/uapi.hpp"
 
 namespace devexcl::test {
 
@@ -22,5 +25,15 @@ int run_as(uid_t uid, gid_t gid, const std::function<int()>& step);
 inline int run_as_nobody(const std::function<int()>& step) {
     return run_as(kNobodyUid, kNobodyGid, step);
 }
+
+// The node opened to everyone for the duration of a scope, as an admin
+// might; back to 0600 however the scope is left (a failed ASSERT too).
+class WorldAccessibleNode {
+public:
+    WorldAccessibleNode() { ::chmod(DEVEXCL_DEVICE_PATH, 0666); }
+    ~WorldAccessibleNode() { ::chmod(DEVEXCL_DEVICE_PATH, 0600); }
+    WorldAccessibleNode(const WorldAccessibleNode&) = delete;
+    WorldAccessibleNode& operator=(const WorldAccessibleNode&) = delete;
+};
 
 }  // namespace devexcl::test

@@ -113,7 +113,7 @@ RangeReport::RangeReport(std::ostream& out, bool json, pid_t pid, std::uint64_t 
         json_writer_.begin_object().field("step", "inspect").field("pid", std::int64_t{pid});
         json_writer_.field("start", start).field("pages", length / page_size);
         json_writer_.key("records").begin_array();
-        out_ << json_writer_.take();
+        json_writer_.flush_to(out_);
         return;
     }
     out_ << "inspect pid " << pid << ' ' << hex(start) << " +" << human_size(length) << ":\n";
@@ -124,7 +124,7 @@ void RangeReport::add(const PageInfo& p) {
         json_writer_.begin_object();
         page_json(json_writer_, p);
         json_writer_.end_object();
-        out_ << json_writer_.take();
+        json_writer_.flush_to(out_);
         return;
     }
     if (run_pages_ != 0 && same_row(run_first_, p)) {
@@ -154,7 +154,8 @@ void RangeReport::close_run() {
 void RangeReport::finish() {
     if (json_) {
         json_writer_.end_array().end_object();
-        out_ << json_writer_.take() << '\n';
+        json_writer_.flush_to(out_);
+        out_ << '\n';
         return;
     }
     close_run();

@@ -61,9 +61,7 @@ void Reporter::mark(pid_t pid, const MarkResult& result) const {
         << human_size(result.pages.size() * page_size) << ": " << result.pages.size() << " pages, "
         << result.marked << " marked, " << result.failed << " refused\n";
     Table t({"first", "last", "pages", "result", "errno"});
-    for (const PageRun& run : group_runs(result.pages, [](const PageMark&a, const PageMark&b) {
-             return a.code == b.code && a.error == b.error;
-         })) {
+    for (const PageRun& run : group_runs(result.pages, std::equal_to<>{})) {
         const PageMark& p = result.pages[run.first];
         std::string last;
         std::string first = range_cells(result.start, page_size, run, &last);
@@ -92,10 +90,7 @@ void Reporter::status(pid_t pid, std::uint64_t start, const std::vector<PageStat
     out << "status pid " << pid << ' ' << hex(start) << " +" << human_size(pages.size() * page_size)
         << ":\n";
     Table t({"first", "last", "pages", "device", "cause", "seq", "cpu pte", "flags"});
-    for (const PageRun& run : group_runs(pages, [](const PageStatus&a, const PageStatus&b) {
-             return a.device == b.device && a.cause == b.cause && a.pte == b.pte &&
-                    a.pte_flags == b.pte_flags && a.revoke_seq == b.revoke_seq;
-         })) {
+    for (const PageRun& run : group_runs(pages, std::equal_to<>{})) {
         const PageStatus& s = pages[run.first];
         std::string last;
         std::string first = range_cells(start, page_size, run, &last);

@@ -184,10 +184,12 @@ PageInspection Device::inspect_page(pid_t pid, std::uint64_t addr, std::size_t m
 
 std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std::uint64_t length,
                                             bool walk_rmap) const {
-    std::vector<devexcl_page_info> raw(DEVEXCL_MAX_RANGE_RECORDS);
-    std::vector<PageInfo> out;
     // One record a page; above 1 GiB the kernel refuses the range (E2BIG) anyway.
-    out.reserve(std::min<std::uint64_t>(length, 1ULL << 30) / 4096);
+    const std::uint64_t pages = std::min<std::uint64_t>(length, 1ULL << 30) / 4096;
+    std::vector<devexcl_page_info> raw(
+        std::clamp<std::uint64_t>(pages, 1, DEVEXCL_MAX_RANGE_RECORDS));
+    std::vector<PageInfo> out;
+    out.reserve(pages);
     devexcl_inspect_range_req req{};
     req.pid = static_cast<std::uint64_t>(pid);
     req.start = start;
@@ -206,12 +208,14 @@ std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std:
 }
 
 VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr) const {
-    std::vector<devexcl_anon_vma_info> raw(DEVEXCL_MAX_RMAP_ENTRIES);
+    // Left uninitialised, as in inspect_page(): the kernel writes what is read.
+    std::unique_ptr<devexcl_anon_vma_info[]> raw(
+        new devexcl_anon_vma_info[DEVEXCL_MAX_RMAP_ENTRIES]);
     devexcl_inspect_vma_req req{};
     req.pid = static_cast<std::uint64_t>(pid);
     req.addr = addr;
-    req.chain = user_ptr(raw.data());
-    req.max_chain = raw.size();
+    req.chain = user_ptr(raw.get());
+    req.max_chain = DEVEXCL_MAX_RMAP_ENTRIES;
     ioctl_or_throw(DEVEXCL_IOC_INSPECT_VMA, &req, "DEVEXCL_IOC_INSPECT_VMA");
     VmaInspection out;
     out.start = req.vm_start;

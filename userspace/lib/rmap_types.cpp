@@ -1,5 +1,7 @@
 #include "devexcl/rmap_types.hpp"
 
+#include "bit_names.hpp"
+
 #include <array>
 #include <utility>
 
@@ -47,21 +49,6 @@ std::string_view to_string(MappingKind k) {
 
 namespace {
 
-template <std::size_t N>
-std::string join_bits(std::uint64_t flags,
-                      const std::array<std::pair<std::uint64_t, std::string_view>, N>& names) {
-    std::string out;
-    for (const auto& [bit, name] : names) {
-        if (flags & bit) {
-            if (!out.empty()) {
-                out += ',';
-            }
-            out += name;
-        }
-    }
-    return out.empty() ? "-" : out;
-}
-
 constexpr std::array<std::pair<std::uint64_t, std::string_view>, 16> kPageFlags = {{
     {DEVEXCL_PAGE_ANON, "anon"},
     {DEVEXCL_PAGE_KSM, "ksm"},
@@ -108,13 +95,13 @@ constexpr std::array<std::pair<std::uint64_t, std::string_view>, 12> kVmFlags = 
 }  // namespace
 
 std::string page_flags_string(std::uint64_t flags) {
-    return join_bits(flags, kPageFlags);
+    return detail::join_bits(flags, kPageFlags);
 }
 std::string rmap_flags_string(std::uint64_t flags) {
-    return join_bits(flags, kRmapFlags);
+    return detail::join_bits(flags, kRmapFlags);
 }
 std::string vm_flags_string(std::uint64_t flags) {
-    return join_bits(flags, kVmFlags);
+    return detail::join_bits(flags, kVmFlags);
 }
 
 }  // namespace devexcl

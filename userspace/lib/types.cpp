@@ -1,5 +1,7 @@
 #include "devexcl/types.hpp"
 
+#include "bit_names.hpp"
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -163,16 +165,7 @@ std::string_view to_string(AccessPath p) {
 }
 
 std::string pte_flags_string(std::uint32_t flags) {
-    std::string out;
-    for (const auto& [bit, name] : kPteFlags) {
-        if (flags & bit) {
-            if (!out.empty()) {
-                out += ',';
-            }
-            out += name;
-        }
-    }
-    return out.empty() ? "-" : out;
+    return detail::join_bits(flags, kPteFlags);
 }
 
 }  // namespace devexcl

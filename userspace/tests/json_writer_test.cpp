@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 using devexcl::JsonWriter;
 
 TEST(JsonWriter, NestedContainersAndSeparators) {
@@ -18,16 +20,17 @@ TEST(JsonWriter, EscapesControlAndQuoteCharacters) {
     EXPECT_EQ(JsonWriter::escape("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
 }
 
-TEST(JsonWriter, TakeStreamsADocumentInPieces) {
+TEST(JsonWriter, FlushToStreamsADocumentInPieces) {
     JsonWriter j;
+    std::ostringstream doc;
     j.begin_object().field("n", 2).key("records").begin_array();
-    std::string doc = j.take();
+    j.flush_to(doc);
     EXPECT_EQ(j.str(), "");
     j.begin_object().field("i", 0).end_object();
-    doc += j.take();
+    j.flush_to(doc);
     j.begin_object().field("i", 1).end_object();
-    doc += j.take();
+    j.flush_to(doc);
     j.end_array().end_object();
-    doc += j.take();
-    EXPECT_EQ(doc, R"({"n":2,"records":[{"i":0},{"i":1}]})");
+    j.flush_to(doc);
+    EXPECT_EQ(doc.str(), R"({"n":2,"records":[{"i":0},{"i":1}]})");
 }

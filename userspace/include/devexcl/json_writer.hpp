@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace devexcl {
@@ -32,9 +32,12 @@ public:
     }
 
     const std::string& str() const { return out_; }
-    // Hands over what is written so far and keeps writing after it: for
-    // documents too large to hold, such as a GiB range's records.
-    std::string take() { return std::exchange(out_, {}); }
+    // Writes out what is written so far and keeps writing after it, reusing
+    // the buffer: for documents too large to hold, such as a GiB range's.
+    void flush_to(std::ostream& os) {
+        os << out_;
+        out_.clear();
+    }
 
     static std::string escape(std::string_view text);
 

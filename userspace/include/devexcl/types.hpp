@@ -83,6 +83,7 @@ struct PageMark {
                 static_cast<int>(DEVEXCL_MARK_RESULT_ERRNO(raw))};
     }
     bool held() const { return code == MarkCode::Marked || code == MarkCode::AlreadyHeld; }
+    bool operator==(const PageMark&) const = default;
 };
 
 struct MarkResult {
@@ -107,9 +108,7 @@ struct PageStatus {
     std::uint64_t revoke_seq = 0;
 
     static PageStatus from_raw(const devexcl_page_status& raw);
-    bool pte_is_device_exclusive() const {
-        return pte == PteKind::DeviceExclusiveRead || pte == PteKind::DeviceExclusiveWrite;
-    }
+    bool operator==(const PageStatus&) const = default;
 };
 
 struct AccessResult {
