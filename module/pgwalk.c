@@ -339,6 +339,69 @@ int devexcl_walk_vma(struct vm_area_struct *vma, unsigned long start,
 }
 
 /**
+ * devexcl_peek_entry - decode the entry that maps @addr, without locking it
+ * @vma: the VMA; the caller keeps its page tables alive: an rmap walk holds
+ *	the anon_vma or i_mmap lock that freeing them, collapsing a THP or
+ *	unsharing a hugetlb PMD would need for writing
+ * @addr: page aligned, inside @vma
+ * @info: filled with the entry
+ *
+ * Each level is read once, so @info is the entry as it was at one instant.
+ * A walker that only compares PFNs needs no more; taking each foreign PTE
+ * table's lock would add a struct page and two atomics per candidate.
+ */
+void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
+			struct devexcl_pte_info *info)
+{
+	pgd_t *pgd, pgdval;
+	p4d_t *p4d, p4dval;
+	pud_t *pud, pudval;
+	pmd_t pmdval;
+	pte_t *pte;
+
+	memset(info, 0, sizeof(*info));
+	info->flags = is_vm_hugetlb_page(vma) ? DEVEXCL_PTEF_HUGETLB : 0;
+	info->kind = DEVEXCL_PTE_NONE;
+	pgd = pgd_offset(vma->vm_mm, addr);
+	pgdval = READ_ONCE(*pgd);
+	if (pgd_none(pgdval))
+		return;
+	if (pgd_bad(pgdval))
+		goto bad;
+	p4d = p4d_offset_lockless(pgd, pgdval, addr);
+	p4dval = READ_ONCE(*p4d);
+	if (p4d_none(p4dval))
+		return;
+	if (p4d_bad(p4dval))
+		goto bad;
+	pud = pud_offset_lockless(p4d, p4dval, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval))
+		return;
+	if (pud_leaf(pudval) || !pud_present(pudval)) {
+		decode_pud(pudval, addr, info);
+		return;
+	}
+	if (pud_bad(pudval))
+		goto bad;
+	pmdval = READ_ONCE(*pmd_offset_lockless(pud, pudval, addr));
+	if (pmd_none(pmdval))
+		return;
+	if (pmd_leaf(pmdval) || is_swap_pmd(pmdval) || pmd_devmap(pmdval)) {
+		decode_pmd(pmdval, addr, info);
+		return;
+	}
+	if (pmd_bad(pmdval))
+		goto bad;
+	pte = pte_offset_map(&pmdval, addr);
+	decode_pte(ptep_get_lockless(pte), info);
+	pte_unmap(pte);
+	return;
+bad:
+	info->kind = DEVEXCL_PTE_OTHER;
+}
+
+/**
  * devexcl_walk_range - report the entries of [start, end) of an mm
  * @mm: the address space; the caller holds its mmap_lock
  * @start: page aligned

@@ -17,15 +17,17 @@
  *    walk of the interval tree; it keeps the candidate VMAs and their page
  *    tables alive, as for the kernel's own rmap walkers, so their entries
  *    are read without their mmap_lock. Lock order: mmap_lock, then
- *    i_mmap_rwsem / anon_vma->rwsem, then the page table lock; no mmap_lock
- *    is ever taken under the rmap locks;
+ *    i_mmap_rwsem / anon_vma->rwsem; no mmap_lock is ever taken under the
+ *    rmap locks;
  *  - KSM keeps its reverse map (stable tree, rmap_items) private to
  *    mm/ksm.c, so the mappers of a KSM page are found by scanning the
  *    VM_MERGEABLE VMAs of every address space, after the target's mmap_lock
  *    is dropped.
  *
- * Address spaces found by the walk are mmgrab()'ed until they have been
- * matched to a process; those the caller may not inspect are redacted.
+ * Candidate entries are read without their page table lock: the rmap lock
+ * keeps the tables alive, and only a PFN is compared. Address spaces found
+ * by the walk are mmgrab()'ed until they have been matched to a process,
+ * through mm->owner; those the caller may not inspect are redacted.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -33,17 +35,21 @@
 #include <linux/interval_tree_generic.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pid_namespace.h>
 #include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "devexcl.h"
 #include "objid.h"
 #include "pgwalk.h"
+
+#ifndef CONFIG_MEMCG
+#error "devexcl finds the process of an address space through mm->owner, which needs CONFIG_MEMCG"
+#endif
 
 /* Address spaces scanned for the mappers of a KSM page. */
 #define KSM_MAX_MMS 4096
@@ -132,9 +138,11 @@ static int match_pfn_fn(unsigned long addr, const struct devexcl_pte_info *info,
 static void check_candidate(struct rmap_walk *walk, struct vm_area_struct *vma,
 			    unsigned long addr)
 {
-	struct match_one m = { .walk = walk, .vma = vma };
+	struct devexcl_pte_info info;
 
-	devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, match_pfn_fn, &m);
+	devexcl_peek_entry(vma, addr, &info);
+	if (info.has_pfn && info.pfn == walk->pfn)
+		record_found(walk, vma, addr, &info);
 }
 
 static unsigned long address_in(struct vm_area_struct *vma, pgoff_t pgoff)
@@ -486,95 +494,63 @@ static void finish_walk(struct devexcl_page_info *info, struct rmap_walk *walk)
 		info->rmap_flags |= DEVEXCL_RMAP_MAPCOUNT_MISMATCH;
 }
 
-static int cmp_found_mm(const void *a, const void *b, const void *priv)
+/*
+ * A task using @mm: its owner, which CONFIG_MEMCG keeps pointing at a user
+ * of the mm, or, while that owner exits and before mm_update_next_owner()
+ * has moved the role on, another thread of its group. NULL once no task
+ * uses @mm. Called under rcu_read_lock(), which keeps the tasks alive.
+ */
+static struct task_struct *task_of_mm(struct mm_struct *mm)
 {
-	const struct found_mapping *found = priv;
-	const struct mm_struct *x = found[*(const u32 *)a].mm;
-	const struct mm_struct *y = found[*(const u32 *)b].mm;
+	struct task_struct *owner = rcu_dereference(mm->owner), *t;
 
-	return x < y ? -1 : x > y;
-}
-
-/* The first position in @order, sorted by mm, whose mapping is in @mm. */
-static unsigned long first_of_mm(const struct found_mapping *found,
-				 const u32 *order, unsigned long n,
-				 const struct mm_struct *mm)
-{
-	unsigned long lo = 0, hi = n;
-
-	while (lo < hi) {
-		unsigned long mid = lo + (hi - lo) / 2;
-
-		if (found[order[mid]].mm < mm)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (!owner)
+		return NULL;
+	if (READ_ONCE(owner->mm) == mm)
+		return owner;
+	for_each_thread(owner, t)
+		if (READ_ONCE(t->mm) == mm)
+			return t;
+	return NULL;
 }
 
 /*
  * Match found mappings to processes and fill the user-visible entries;
  * drops the mm references. Returns the number of redacted entries.
- * The mappings are sorted by mm so that each thread costs a binary search:
- * a page shared by K processes costs O(K log K), not O(K * threads).
+ * Each mapping costs one lookup through its mm's owner, so a page shared
+ * by K processes costs O(K), whatever else runs on the machine.
  */
 static unsigned long resolve_mappings(struct rmap_walk *walk,
 				      struct devexcl_rmap_entry *out)
 {
-	unsigned long n = min(walk->nr_found, walk->max_found), i, j, redacted = 0;
+	unsigned long n = min(walk->nr_found, walk->max_found), i, redacted = 0;
 	bool privileged = capable(CAP_SYS_PTRACE);
+	/* There, a task's own numbers are the caller's view: no struct pid to read. */
+	bool init_ns = task_active_pid_ns(current) == &init_pid_ns;
 	struct found_mapping *found = walk->found;
-	struct task_struct *p, *t;
-	bool *resolved;
-	u32 *order;
+	struct task_struct *t;
 
-	resolved = kcalloc(max(n, 1UL), sizeof(*resolved), GFP_KERNEL);
-	order = kmalloc_array(max(n, 1UL), sizeof(*order), GFP_KERNEL);
-	if (!resolved || !order)
-		goto unresolved;
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	sort_r(order, n, sizeof(*order), cmp_found_mm, NULL, found);
 	rcu_read_lock();
-	for_each_process_thread(p, t) {
-		struct mm_struct *mm = READ_ONCE(t->mm);
-
-		if (!mm)
+	for (i = 0; i < n; i++) {
+		out[i].pte_kind = found[i].pte_kind;
+		out[i].pte_flags = found[i].pte_flags;
+		t = task_of_mm(found[i].mm);
+		/* No task: the mm is exiting. Not the caller's: redacted. */
+		if (!t || (!privileged && !same_thread_group(t, current))) {
+			out[i].redacted = 1;
+			redacted++;
 			continue;
-		for (j = first_of_mm(found, order, n, mm);
-		     j < n && found[order[j]].mm == mm; j++) {
-			i = order[j];
-			if (resolved[i])
-				continue;
-			resolved[i] = true;
-			out[i].pte_kind = found[i].pte_kind;
-			out[i].pte_flags = found[i].pte_flags;
-			if (!privileged && !same_thread_group(t, current)) {
-				out[i].redacted = 1;
-				continue;
-			}
-			out[i].pid = task_pid_vnr(t);
-			out[i].tgid = task_tgid_vnr(t);
-			out[i].vaddr = found[i].vaddr;
-			out[i].mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
-			out[i].anon_vma_id = found[i].anon_vma_id;
-			get_task_comm(out[i].comm, t);
 		}
+		out[i].pid = init_ns ? t->pid : task_pid_vnr(t);
+		out[i].tgid = init_ns ? t->tgid : task_tgid_vnr(t);
+		out[i].vaddr = found[i].vaddr;
+		out[i].mm_id = devexcl_objid(found[i].mm, DEVEXCL_OBJID_MM);
+		out[i].anon_vma_id = found[i].anon_vma_id;
+		get_task_comm(out[i].comm, t);
 	}
 	rcu_read_unlock();
-unresolved:
-	for (i = 0; i < n; i++) {
-		/* No process uses that mm any more (it is exiting): redact. */
-		if (!resolved || !resolved[i]) {
-			out[i].pte_kind = found[i].pte_kind;
-			out[i].redacted = 1;
-		}
-		redacted += out[i].redacted;
+	for (i = 0; i < n; i++)
 		mmdrop(found[i].mm);
-	}
-	kfree(order);
-	kfree(resolved);
 	return redacted;
 }
 

@@ -3,6 +3,7 @@
 // THP, device-exclusive entries, and agreement with pagemap/kpage*.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <set>
+#include <string>
+#include <thread>
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -213,6 +217,61 @@ TEST_F(Rmap, CowAfterForkSplitsOneSharedPageIntoTwo) {
     EXPECT_EQ(child_page.page.anon_vma_id, cv.anon_vma_id);
     EXPECT_EQ(child_page.page.root_anon_vma_id, pv.anon_vma_id);
     EXPECT_TRUE(child_page.page.has(DEVEXCL_PAGE_ANON_EXCLUSIVE));
+}
+
+// The state letter of /proc/PID/stat, after the parenthesised comm.
+char process_state(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const std::size_t paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
+// When a process's leader thread exits, 6.1's mm_update_next_owner() hands
+// mm->owner to a thread still using the mm; the mapping is named after it.
+TEST_F(Rmap, AMappingIsNamedAfterALiveThreadOnceItsLeaderHasExited) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    int tid_pipe[2], release[2];
+    ASSERT_EQ(::pipe(tid_pipe), 0);
+    ASSERT_EQ(::pipe(release), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(release[1]);
+        std::thread([&] {
+            ::prctl(PR_SET_NAME, "devexcl-heir");
+            const auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
+            (void)!::write(tid_pipe[1], &tid, sizeof(tid));
+            char c;
+            (void)!::read(release[0], &c, 1);  // EOF when the test is done
+            ::_exit(0);
+        }).detach();
+        ::syscall(SYS_exit, 0);  // this thread only, not the group
+    }
+    ::close(release[0]);
+    ::close(tid_pipe[1]);
+    pid_t heir = 0;
+    ASSERT_EQ(::read(tid_pipe[0], &heir, sizeof(heir)), static_cast<ssize_t>(sizeof(heir)));
+    ::close(tid_pipe[0]);
+    // A zombie leader has been through exit_mm(), which moves mm->owner.
+    for (int i = 0; i < 10000 && process_state(child) != 'Z'; ++i) {
+        ::usleep(1000);
+    }
+    EXPECT_EQ(process_state(child), 'Z') << "the leader never exited";
+
+    PageInspection p = dev().inspect_page(::getpid(), mem->addr());
+    ::close(release[1]);
+    ::waitpid(child, nullptr, 0);
+    ASSERT_EQ(p.page.nr_mappings, 2u);
+    ASSERT_EQ(p.mappings.size(), 2u);
+    const auto in_child = std::find_if(p.mappings.begin(), p.mappings.end(),
+                                       [&](const RmapEntry& m) { return m.tgid == child; });
+    ASSERT_NE(in_child, p.mappings.end());
+    EXPECT_EQ(in_child->pid, heir);
+    EXPECT_EQ(in_child->comm, "devexcl-heir");
+    EXPECT_EQ(in_child->vaddr, mem->addr());
+    EXPECT_FALSE(in_child->redacted);
 }
 
 TEST_F(Rmap, MremapKeepsTheAnonVmaAndTheIndex) {
