@@ -210,7 +210,7 @@ double slope_ratio(const std::map<int, SharingTimes>& t, double SharingTimes::*w
 }
 
 void bench_sharing(const std::vector<int>& extra_ks) {
-    constexpr int kCalls = 51;
+    constexpr int kCalls = 201;
     std::vector<int> ks = {1, 8, 64, 128, 256, 512};
     ks.insert(ks.end(), extra_ks.begin(), extra_ks.end());
     std::sort(ks.begin(), ks.end());
