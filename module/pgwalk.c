@@ -5,9 +5,11 @@
  * Locking follows the kernel's own walkers: the caller keeps the page tables
  * alive (mmap_lock of the mm, or the anon_vma lock for an rmap walk of a
  * foreign mm), each PMD is read once, and a PMD leaf or a PTE table is then
- * decoded under its page table lock. A PMD leaf is never passed to
- * pte_offset_map(), and pfn_swap_entry_to_page() is never used, because it
- * BUG()s on an unlocked migration entry's page.
+ * decoded under its page table lock. devexcl_peek_entry() reads a single
+ * entry without that lock, for rmap walks, whose rmap lock keeps the tables
+ * alive. A PMD leaf is never passed to pte_offset_map(), and
+ * pfn_swap_entry_to_page() is never used, because it BUG()s on an unlocked
+ * migration entry's page.
  */
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
@@ -347,8 +349,10 @@ int devexcl_walk_vma(struct vm_area_struct *vma, unsigned long start,
  * @info: filled with the entry
  *
  * Each level is read once, so @info is the entry as it was at one instant.
- * A walker that only compares PFNs needs no more; taking each foreign PTE
- * table's lock would add a struct page and two atomics per candidate.
+ * 6.1's page_vma_mapped_walk() reads the PMD and, in map_pte(), the PTE the
+ * same way, and takes the lock only for an entry it may act on. A match
+ * needs no lock; a miss may be a transient clear, which only a locked walk
+ * rules out.
  */
 void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
 			struct devexcl_pte_info *info)

@@ -17,15 +17,15 @@
  *    walk of the interval tree; it keeps the candidate VMAs and their page
  *    tables alive, as for the kernel's own rmap walkers, so their entries
  *    are read without their mmap_lock. Lock order: mmap_lock, then
- *    i_mmap_rwsem / anon_vma->rwsem; no mmap_lock is ever taken under the
- *    rmap locks;
+ *    i_mmap_rwsem / anon_vma->rwsem, then the page table lock; no mmap_lock
+ *    is ever taken under the rmap locks;
  *  - KSM keeps its reverse map (stable tree, rmap_items) private to
  *    mm/ksm.c, so the mappers of a KSM page are found by scanning the
  *    VM_MERGEABLE VMAs of every address space, after the target's mmap_lock
  *    is dropped.
  *
- * Candidate entries are read without their page table lock: the rmap lock
- * keeps the tables alive, and only a PFN is compared. Address spaces found
+ * Candidate entries are read without their page table lock, which is taken
+ * only to confirm a miss: the rmap lock keeps the tables alive. Address spaces found
  * by the walk are mmgrab()'ed until they have been matched to a process,
  * through mm->owner; those the caller may not inspect are redacted.
  */
@@ -134,15 +134,24 @@ static int match_pfn_fn(unsigned long addr, const struct devexcl_pte_info *info,
 	return 0;
 }
 
-/* Does @vma map the page at @addr? Page tables kept alive by the caller. */
+/*
+ * Does @vma map the page at @addr? Page tables kept alive by the caller.
+ * A match read without the lock was a mapping at that instant. A miss is
+ * confirmed under the lock: mprotect, clear_refs and migration clear an
+ * entry before they rewrite it, under that lock, and only a locked read
+ * cannot fall into that gap.
+ */
 static void check_candidate(struct rmap_walk *walk, struct vm_area_struct *vma,
 			    unsigned long addr)
 {
+	struct match_one m = { .walk = walk, .vma = vma };
 	struct devexcl_pte_info info;
 
 	devexcl_peek_entry(vma, addr, &info);
 	if (info.has_pfn && info.pfn == walk->pfn)
 		record_found(walk, vma, addr, &info);
+	else
+		devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, match_pfn_fn, &m);
 }
 
 static unsigned long address_in(struct vm_area_struct *vma, pgoff_t pgoff)
@@ -170,6 +179,9 @@ static void walk_anon(struct rmap_walk *walk, struct anon_vma *av, pgoff_t pgoff
 	anon_vma_lock_read(av);
 	for (avc = devexcl_avc_tree_iter_first(&av->rb_root, pgoff, pgoff); avc;
 	     avc = devexcl_avc_tree_iter_next(avc, pgoff, pgoff)) {
+		/* exec's shift_arg_pages() frees its tables without rmap locks. */
+		if (vma_is_temporary_stack(avc->vma))
+			continue;
 		addr = address_in(avc->vma, pgoff);
 		if (addr)
 			check_candidate(walk, avc->vma, addr);
@@ -495,20 +507,23 @@ static void finish_walk(struct devexcl_page_info *info, struct rmap_walk *walk)
 }
 
 /*
- * A task using @mm: its owner, which CONFIG_MEMCG keeps pointing at a user
- * of the mm, or, while that owner exits and before mm_update_next_owner()
- * has moved the role on, another thread of its group. NULL once no task
- * uses @mm. Called under rcu_read_lock(), which keeps the tasks alive.
+ * A task using @mm. Its owner, which CONFIG_MEMCG keeps pointing at a user
+ * of the mm, is the answer but for two races: while the owner exits and
+ * before mm_update_next_owner() has moved the role on, and when that found
+ * nobody because a CLONE_VM child was not yet on the task list (6.1 then
+ * leaves the owner NULL for good). Only then are all tasks scanned. NULL
+ * once no task uses @mm. Called under rcu_read_lock(), which keeps the
+ * tasks alive.
  */
 static struct task_struct *task_of_mm(struct mm_struct *mm)
 {
-	struct task_struct *owner = rcu_dereference(mm->owner), *t;
+	struct task_struct *owner = rcu_dereference(mm->owner), *p, *t;
 
-	if (!owner)
-		return NULL;
-	if (READ_ONCE(owner->mm) == mm)
+	if (owner && READ_ONCE(owner->mm) == mm)
 		return owner;
-	for_each_thread(owner, t)
+	if (!atomic_read(&mm->mm_users))
+		return NULL;
+	for_each_process_thread(p, t)
 		if (READ_ONCE(t->mm) == mm)
 			return t;
 	return NULL;
@@ -518,7 +533,8 @@ static struct task_struct *task_of_mm(struct mm_struct *mm)
  * Match found mappings to processes and fill the user-visible entries;
  * drops the mm references. Returns the number of redacted entries.
  * Each mapping costs one lookup through its mm's owner, so a page shared
- * by K processes costs O(K), whatever else runs on the machine.
+ * by K processes costs O(K), whatever else runs on the machine (but for
+ * the races task_of_mm() falls back on a scan for).
  */
 static unsigned long resolve_mappings(struct rmap_walk *walk,
 				      struct devexcl_rmap_entry *out)
@@ -535,14 +551,19 @@ static unsigned long resolve_mappings(struct rmap_walk *walk,
 		out[i].pte_kind = found[i].pte_kind;
 		out[i].pte_flags = found[i].pte_flags;
 		t = task_of_mm(found[i].mm);
-		/* No task: the mm is exiting. Not the caller's: redacted. */
-		if (!t || (!privileged && !same_thread_group(t, current))) {
+		/*
+		 * No task: the mm is exiting. Another process's, unless it
+		 * shares the caller's mm (CLONE_VM): redacted.
+		 */
+		if (!t || (!privileged && !same_thread_group(t, current) &&
+			   found[i].mm != current->mm)) {
 			out[i].redacted = 1;
 			redacted++;
 			continue;
 		}
-		out[i].pid = init_ns ? t->pid : task_pid_vnr(t);
-		out[i].tgid = init_ns ? t->tgid : task_tgid_vnr(t);
+		/* exchange_tids() may rewrite them. */
+		out[i].pid = init_ns ? READ_ONCE(t->pid) : task_pid_vnr(t);
+		out[i].tgid = init_ns ? READ_ONCE(t->tgid) : task_tgid_vnr(t);
 		out[i].vaddr = found[i].vaddr;
 		out[i].mm_id = devexcl_objid(found[i].mm, DEVEXCL_OBJID_MM);
 		out[i].anon_vma_id = found[i].anon_vma_id;

@@ -2,6 +2,7 @@
 // fork chain builds on 6.1, anon_vma reuse, COW, mremap, VMA splits, KSM,
 // THP, device-exclusive entries, and agreement with pagemap/kpage*.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -239,12 +241,13 @@ TEST_F(Rmap, AMappingIsNamedAfterALiveThreadOnceItsLeaderHasExited) {
     ASSERT_GE(child, 0);
     if (child == 0) {
         ::close(release[1]);
-        std::thread([&] {
+        // By value: this thread's stack is gone once it has exited.
+        std::thread([tid_fd = tid_pipe[1], release_fd = release[0]] {
             ::prctl(PR_SET_NAME, "devexcl-heir");
             const auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
-            (void)!::write(tid_pipe[1], &tid, sizeof(tid));
+            (void)!::write(tid_fd, &tid, sizeof(tid));
             char c;
-            (void)!::read(release[0], &c, 1);  // EOF when the test is done
+            (void)!::read(release_fd, &c, 1);  // EOF when the test is done
             ::_exit(0);
         }).detach();
         ::syscall(SYS_exit, 0);  // this thread only, not the group
@@ -272,6 +275,43 @@ TEST_F(Rmap, AMappingIsNamedAfterALiveThreadOnceItsLeaderHasExited) {
     EXPECT_EQ(in_child->comm, "devexcl-heir");
     EXPECT_EQ(in_child->vaddr, mem->addr());
     EXPECT_FALSE(in_child->redacted);
+}
+
+// A process that shares the caller's mm through CLONE_VM, without being in
+// its thread group, is shown that mm's mappings: they are its own, even
+// though mm->owner names the other process.
+TEST_F(Rmap, ACloneVmProcessSeesTheMappingsOfItsOwnMmUnredacted) {
+    WorldAccessibleNode open_to_all;
+    int result = run_as_nobody([] {
+        auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+        struct Shared {
+            std::uint64_t addr;
+            int verdict;
+        } shared{mem->addr(), 10};
+        static std::vector<char> stack(256 * 1024);
+        // Like vfork: this process waits, so the child may use its heap and TLS.
+        const pid_t sharer = ::clone(
+            +[](void* arg) -> int {
+                auto* s = static_cast<Shared*>(arg);
+                try {
+                    PageInspection p = Device::open().inspect_page(::getpid(), s->addr);
+                    const bool ok = p.page.nr_mappings == 1 && p.page.nr_redacted == 0 &&
+                                    p.mappings.size() == 1 && !p.mappings[0].redacted &&
+                                    p.mappings[0].tgid == ::getppid() &&
+                                    p.mappings[0].vaddr == s->addr;
+                    s->verdict = ok ? 0 : 11;
+                } catch (const std::exception&) {
+                    s->verdict = 12;
+                }
+                return 0;
+            },
+            stack.data() + stack.size(), CLONE_VM | SIGCHLD, &shared);
+        if (sharer < 0 || ::waitpid(sharer, nullptr, 0) != sharer) {
+            return 13;
+        }
+        return shared.verdict;
+    });
+    EXPECT_EQ(result, 0) << "11: redacted or wrong mapping, 12: the inspection failed";
 }
 
 TEST_F(Rmap, MremapKeepsTheAnonVmaAndTheIndex) {
