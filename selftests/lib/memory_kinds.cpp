@@ -281,6 +281,9 @@ std::unique_ptr<TestMemory> TestMemory::create(MemoryKind kind) {
                              has_flag(kpageflags(e.pfn()), kKpfKsm);
                 }
                 if (merged) {
+                    // Stop ksmd: every test write leaves the pages equal to each other
+                    // again, and a re-merge would write-protect them under the test.
+                    write_file("/sys/kernel/mm/ksm/run", "0");
                     break;
                 }
                 if (std::chrono::steady_clock::now() > deadline) {
