@@ -25,9 +25,10 @@
  *    is dropped.
  *
  * Candidate entries are read without their page table lock, which is taken
- * only to confirm a miss: the rmap lock keeps the tables alive. Address spaces found
- * by the walk are mmgrab()'ed until they have been matched to a process,
- * through mm->owner; those the caller may not inspect are redacted.
+ * only to confirm a miss: the rmap lock keeps the tables alive. Address
+ * spaces found by the walk are mmgrab()'ed until they have been matched to
+ * a process, through mm->owner; those the caller may not inspect are
+ * redacted.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
