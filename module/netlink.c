@@ -606,14 +606,17 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 		return PTR_ERR(mm);
 	}
 	mmput(mm);
-	dump->buf = devexcl_inspect_buf_alloc();
-	if (!dump->buf) {
-		put_pid(pid);
-		return -ENOMEM;
+	dump->flags = attrs[DEVEXCL_A_FLAGS] ? nla_get_u32(attrs[DEVEXCL_A_FLAGS]) : 0;
+	/* Probes are kept only for rmap walks. */
+	if (dump->flags & DEVEXCL_INSPECT_WALK_RMAP) {
+		dump->buf = devexcl_inspect_buf_alloc();
+		if (!dump->buf) {
+			put_pid(pid);
+			return -ENOMEM;
+		}
 	}
 	dump->pid = pid;
 	dump->end = end;
-	dump->flags = attrs[DEVEXCL_A_FLAGS] ? nla_get_u32(attrs[DEVEXCL_A_FLAGS]) : 0;
 	/* The requester's rights: a later read may run this in another task. */
 	dump->show_pfn = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	dump->started = true;

@@ -737,7 +737,7 @@ void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf)
 
 /**
  * devexcl_inspect_pages() - page records for [addr, addr + n pages)
- * @buf: from devexcl_inspect_buf_alloc()
+ * @buf: from devexcl_inspect_buf_alloc(); may be NULL without @walk_rmaps
  * @mm: the address space; its mmap_lock is held
  * @addr: page aligned
  * @n: at most DEVEXCL_INSPECT_CHUNK
@@ -800,7 +800,7 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 	struct devexcl_inspect_buf *buf;
 	struct mm_struct *mm;
 	unsigned long end, addr, n, done = 0;
-	bool show_pfn = capable(CAP_SYS_ADMIN);
+	bool show_pfn = capable(CAP_SYS_ADMIN), walk_rmaps;
 	long ret = 0;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -808,6 +808,7 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 	if ((req.flags & ~DEVEXCL_INSPECT_WALK_RMAP) || req.reserved ||
 	    !req.max_records || req.max_records > DEVEXCL_MAX_RANGE_RECORDS)
 		return -EINVAL;
+	walk_rmaps = req.flags & DEVEXCL_INSPECT_WALK_RMAP;
 	ret = devexcl_validate_range(req.start, req.length);
 	if (ret)
 		return ret;
@@ -819,10 +820,11 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 		       req.max_records * sizeof(*out)))
 		return -EFAULT;
 
-	buf = devexcl_inspect_buf_alloc();
+	/* Probes are kept only for rmap walks. */
+	buf = walk_rmaps ? devexcl_inspect_buf_alloc() : NULL;
 	out = kvmalloc_array(DEVEXCL_INSPECT_CHUNK, sizeof(*out), GFP_KERNEL);
 	mm = devexcl_get_target_mm(req.pid);
-	if (!buf || !out || IS_ERR(mm)) {
+	if ((walk_rmaps && !buf) || !out || IS_ERR(mm)) {
 		ret = IS_ERR(mm) ? PTR_ERR(mm) : -ENOMEM;
 		if (!IS_ERR(mm))
 			mmput(mm);
@@ -835,9 +837,8 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 			ret = -EINTR;
 			break;
 		}
-		devexcl_inspect_pages(buf, mm, addr, n,
-				      req.flags & DEVEXCL_INSPECT_WALK_RMAP,
-				      show_pfn, out);
+		devexcl_inspect_pages(buf, mm, addr, n, walk_rmaps, show_pfn,
+				      out);
 		mmap_read_unlock(mm);
 		if (copy_to_user(u64_to_user_ptr(req.records) + done * sizeof(*out),
 				 out, n * sizeof(*out))) {
