@@ -442,14 +442,12 @@ static void device_access_locked(struct devexcl_ctx *ctx, struct page *page,
 	case DEVEXCL_OP_READ:
 		req->result = atomic64_read(word);
 		break;
-	case DEVEXCL_OP_WRITE:
+	case DEVEXCL_OP_WRITE: /* an exchange whose old value is reported all the same */
+	case DEVEXCL_OP_XCHG:
 		req->result = atomic64_xchg(word, req->value);
 		break;
 	case DEVEXCL_OP_ADD:
 		req->result = atomic64_fetch_add(req->value, word);
-		break;
-	case DEVEXCL_OP_XCHG:
-		req->result = atomic64_xchg(word, req->value);
 		break;
 	case DEVEXCL_OP_CMPXCHG:
 		req->result = atomic64_cmpxchg(word, req->expected, req->value);

@@ -42,6 +42,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "devexcl.h"
@@ -244,13 +245,21 @@ static void walk_file(struct rmap_walk *walk, struct address_space *mapping,
 	i_mmap_unlock_read(mapping);
 }
 
+static int cmp_mm(const void *a, const void *b)
+{
+	const struct mm_struct *x = *(struct mm_struct *const *)a;
+	const struct mm_struct *y = *(struct mm_struct *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Mappers of a KSM page: every VM_MERGEABLE VMA of every address space. */
 static void walk_ksm(struct rmap_walk *walk)
 {
 	struct mm_struct **mms, *mm;
 	struct task_struct *p;
 	struct vm_area_struct *vma;
-	unsigned long n = 0, i, j;
+	unsigned long n = 0, i;
 
 	mms = kcalloc(KSM_MAX_MMS, sizeof(*mms), GFP_KERNEL);
 	if (!mms) {
@@ -259,25 +268,34 @@ static void walk_ksm(struct rmap_walk *walk)
 	}
 	rcu_read_lock();
 	for_each_process(p) {
-		mm = READ_ONCE(p->mm);
-		if (!mm || !test_bit(MMF_VM_MERGEABLE, &mm->flags))
-			continue;
-		for (j = 0; j < n && mms[j] != mm; j++)
-			;
-		if (j < n)
-			continue;
-		if (n == KSM_MAX_MMS) {
-			walk->incomplete = true;
-			break;
+		/* Only task_lock keeps p->mm from being dropped and freed. */
+		task_lock(p);
+		mm = p->mm;
+		if (mm && !(p->flags & PF_KTHREAD) &&
+		    test_bit(MMF_VM_MERGEABLE, &mm->flags)) {
+			if (n < KSM_MAX_MMS) {
+				mmget(mm);
+				mms[n++] = mm;
+			} else {
+				walk->incomplete = true;
+			}
 		}
-		if (mmget_not_zero(mm))
-			mms[n++] = mm;
+		task_unlock(p);
 	}
 	rcu_read_unlock();
 
+	/*
+	 * CLONE_VM processes share an mm: sorted, each is walked once. The
+	 * references are dropped here, outside RCU: a last mmput() sleeps.
+	 */
+	sort(mms, n, sizeof(*mms), cmp_mm, NULL);
 	for (i = 0; i < n; i++) {
 		VMA_ITERATOR(vmi, mms[i], 0);
 
+		if (i + 1 < n && mms[i + 1] == mms[i]) {
+			mmput(mms[i]);
+			continue;
+		}
 		if (mmap_read_lock_killable(mms[i])) {
 			walk->incomplete = true;
 		} else {
