@@ -42,6 +42,13 @@ bzimage="$kdir/arch/x86/boot/bzImage"
 vm_out="$DEVEXCL_BUILD/vm"
 run_dir="$vm_out/runs/$name"
 mkdir -p "$run_dir"
+console="$run_dir/console.log"
+output="$run_dir/output.log"
+peer="$run_dir/peer.log"
+# Emptied first: a run that fails to boot must not leave the last run's logs.
+: >"$console"
+: >"$output"
+: >"$peer"
 base="$vm_out/initramfs.cpio"
 "$DEVEXCL_ROOT/scripts/mkinitramfs.sh" "$kdir" "$base"
 
@@ -55,15 +62,8 @@ else
 	echo run >"$cmd_stage/devexcl/mode"
 	printf '%s\n' "$*" >"$cmd_stage/devexcl/cmd"
 fi
-initrd="$run_dir/initramfs.cpio"
+initrd="$cmd_stage/initramfs.cpio"  # 39 MB: not kept per run
 (cd "$cmd_stage" && find devexcl | cpio -o -H newc --quiet -R 0:0) | cat "$base" - >"$initrd"
-
-console="$run_dir/console.log"
-output="$run_dir/output.log"
-peer="$run_dir/peer.log"
-: >"$console"
-: >"$output"
-: >"$peer"
 
 qemu=(qemu-system-x86_64 -machine "accel=$accel" -smp 2 -m 4G -nodefaults -no-reboot
 	-display none -kernel "$bzimage" -initrd "$initrd")
@@ -79,7 +79,9 @@ append+=" printk.time=1 transparent_hugepage=madvise numa=fake=2 loglevel=5"
 if [ $shell -eq 1 ]; then
 	qemu+=(-serial mon:stdio -serial "file:$output" -serial "file:$peer"
 		-virtfs "local,path=$DEVEXCL_ROOT,mount_tag=hostshare,security_model=none,readonly=on")
-	exec "${qemu[@]}" -append "$append"
+	# Not exec: the EXIT trap removes the staged initramfs afterwards.
+	"${qemu[@]}" -append "$append"
+	exit $?
 fi
 
 log "booting $(basename "$kdir")/bzImage under $accel (timeout ${timeout_s}s); console: $console"
