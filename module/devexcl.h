@@ -15,7 +15,6 @@
 
 #include "uapi/devexcl.h"
 
-#define DEVEXCL_MAX_RANGE_BYTES SZ_1G
 #define DEVEXCL_MAX_REGIONS 1024
 
 /* Revocation log entry, kernel side: the pid is translated when read. */

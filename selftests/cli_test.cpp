@@ -129,6 +129,12 @@ TEST_F(Cli, KernelErrorsPrintTheErrnoAndExitOne) {
     run = run_cli("mark 1 0x1001 4k");
     EXPECT_EQ(run.status, 1) << run.out;
     EXPECT_NE(run.out.find("errno 22"), std::string::npos) << run.out;
+    // Above the range cap: E2BIG, not an attempt to allocate 16 TiB of results.
+    for (const char* cmd : {"status 1 0x1000 16384G", "mark 1 0x1000 16384G"}) {
+        run = run_cli(cmd);
+        EXPECT_EQ(run.status, 1) << cmd << "\n" << run.out;
+        EXPECT_NE(run.out.find("errno 7"), std::string::npos) << cmd << "\n" << run.out;
+    }
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {

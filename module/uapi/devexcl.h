@@ -46,6 +46,9 @@ struct devexcl_version {
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 
+/* max_range_bytes of this ABI: callers may size per-page buffers by it. */
+#define DEVEXCL_MAX_RANGE_BYTES _BITULL(30)
+
 /*
  * Device-exclusive access.
  *

@@ -16,7 +16,8 @@ int command_version(const Invocation& inv, std::ostream& out) {
     }
     struct stat st {};
     if (::stat(inv.device.c_str(), &st) != 0) {
-        throw_last_errno("stat " + inv.device);
+        const int err = errno;  // before the message string allocates
+        throw_errno(err, "stat " + inv.device);
     }
     Device dev = Device::open(inv.device);
     Version v = dev.version();

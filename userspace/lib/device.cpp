@@ -14,8 +14,14 @@ namespace devexcl {
 
 namespace {
 
-std::uint64_t page_count(std::uint64_t length) {
+// Pages of a range, to size a range ioctl's per-page buffer. Beyond the
+// ABI's cap the kernel answers E2BIG before writing anything: answer the
+// same without first allocating a buffer for, say, 16 TiB.
+std::uint64_t page_count(std::uint64_t length, const char* what) {
     static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    if (length > DEVEXCL_MAX_RANGE_BYTES) {
+        throw_errno(E2BIG, what);
+    }
     return length / page;
 }
 
@@ -28,7 +34,8 @@ std::uint64_t user_ptr(const void* p) {
 Device Device::open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd) {
-        throw_last_errno("open " + path);
+        const int err = errno;  // before the message string allocates
+        throw_errno(err, "open " + path);
     }
     return Device(std::move(fd));
 }
@@ -66,7 +73,7 @@ void Device::bind_pidfd(int pidfd) {
 }
 
 MarkResult Device::mark(std::uint64_t start, std::uint64_t length) {
-    std::vector<std::uint32_t> raw(page_count(length));
+    std::vector<std::uint32_t> raw(page_count(length, "DEVEXCL_IOC_MARK"));
     devexcl_range_op op{};
     op.start = start;
     op.length = length;
@@ -93,7 +100,7 @@ ReleaseResult Device::release(std::uint64_t start, std::uint64_t length) {
 }
 
 std::vector<PageStatus> Device::status(std::uint64_t start, std::uint64_t length) const {
-    std::vector<devexcl_page_status> raw(page_count(length));
+    std::vector<devexcl_page_status> raw(page_count(length, "DEVEXCL_IOC_STATUS"));
     devexcl_status_req req{};
     req.start = start;
     req.length = length;
@@ -184,8 +191,7 @@ PageInspection Device::inspect_page(pid_t pid, std::uint64_t addr, std::size_t m
 
 std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std::uint64_t length,
                                             bool walk_rmap) const {
-    // One record a page; above 1 GiB the kernel refuses the range (E2BIG) anyway.
-    const std::uint64_t pages = std::min<std::uint64_t>(length, 1ULL << 30) / 4096;
+    const std::uint64_t pages = page_count(length, "DEVEXCL_IOC_INSPECT_RANGE");
     std::vector<devexcl_page_info> raw(
         std::clamp<std::uint64_t>(pages, 1, DEVEXCL_MAX_RANGE_RECORDS));
     std::vector<PageInfo> out;

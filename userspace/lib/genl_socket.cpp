@@ -6,6 +6,10 @@
 #include <netlink/msg.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
 #include "devexcl/error.hpp"
 #include "devexcl/uapi.hpp"
 
@@ -53,32 +57,56 @@ std::string extack_message(const nlmsgerr* err) {
     return tlv_message(nlh, NLMSG_ALIGN(sizeof(*err)));
 }
 
-int on_error(sockaddr_nl*, nlmsgerr* err, void* arg) {
-    auto* out = static_cast<Outcome*>(arg);
-    out->error = -err->error;
-    out->extack = extack_message(err);
-    out->done = true;
-    return NL_STOP;
-}
+// How an exchange ended: its errno (0 for success) and extack message.
+struct ExchangeEnd {
+    int error = 0;
+    std::string extack;
+};
 
-int on_ack(nl_msg*, void* arg) {
-    static_cast<Outcome*>(arg)->done = true;
-    return NL_STOP;
-}
-
-int on_finish(nl_msg* msg, void* arg) {
-    auto* out = static_cast<Outcome*>(arg);
-    // A failed dump ends with NLMSG_DONE carrying -errno, then the extack TLVs.
-    nlmsghdr* nlh = nlmsg_hdr(msg);
-    if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
-        int err = *static_cast<int*>(nlmsg_data(nlh));
-        if (err < 0) {
-            out->error = -err;
-            out->extack = tlv_message(nlh, NLMSG_ALIGN(sizeof(int)));
+// If `nlh` ends an exchange, how: NLMSG_ERROR is an ack when its error is
+// 0; NLMSG_DONE carries 0 or, for a failed dump, -errno and extack TLVs.
+std::optional<ExchangeEnd> exchange_end(const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+        const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(nlh));
+        if (err->error == 0) {
+            return ExchangeEnd{};
         }
+        return ExchangeEnd{-err->error, extack_message(err)};
+    }
+    if (nlh->nlmsg_type == NLMSG_DONE) {
+        int err = 0;
+        if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(err)) {
+            std::memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
+        }
+        if (err >= 0) {
+            return ExchangeEnd{};
+        }
+        return ExchangeEnd{-err, tlv_message(nlh, NLMSG_ALIGN(sizeof(err)))};
+    }
+    return std::nullopt;
+}
+
+int finish(Outcome* out, const nlmsghdr* nlh) {
+    if (auto end = exchange_end(nlh)) {
+        out->error = end->error;
+        out->extack = std::move(end->extack);
     }
     out->done = true;
     return NL_STOP;
+}
+
+int on_error(sockaddr_nl*, nlmsgerr* err, void* arg) {
+    const auto* nlh =
+        reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(err) - NLMSG_HDRLEN);
+    return finish(static_cast<Outcome*>(arg), nlh);
+}
+
+int on_ack(nl_msg* msg, void* arg) {
+    return finish(static_cast<Outcome*>(arg), nlmsg_hdr(msg));
+}
+
+int on_finish(nl_msg* msg, void* arg) {
+    return finish(static_cast<Outcome*>(arg), nlmsg_hdr(msg));
 }
 
 int on_valid(nl_msg* msg, void* arg) {
@@ -151,58 +179,42 @@ void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_re
     }
 }
 
-}  // namespace devexcl
-
-namespace devexcl {
-
 void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>& on_reply,
                         const char* what) {
     check(nl_send_auto(sock_.get(), msg), what);
     // One buffer for the whole dump: nl_recv() would allocate one per message.
     rx_.resize(kStreamBuffer);
+    bool ended = false;  // the kernel's last message was read: the socket is clean
     try {
         for (;;) {
             ssize_t got = ::recv(fd(), rx_.data(), rx_.size(), 0);
-            if (got < 0 && errno == EINTR) {
+            const int recv_errno = errno;
+            if (got < 0 && recv_errno == EINTR) {
                 continue;
             }
             if (got <= 0) {
-                throw NetlinkError(got < 0 ? errno : EIO, what,
+                throw NetlinkError(got < 0 ? recv_errno : EIO, what,
                                    got < 0 ? "recv failed" : "connection closed");
             }
             int n = static_cast<int>(got);
             for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx_.data()); nlmsg_ok(nlh, n);
                  nlh = nlmsg_next(nlh, &n)) {
-                if (nlh->nlmsg_type == NLMSG_DONE) {
-                    if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
-                        int err = *static_cast<int*>(nlmsg_data(nlh));
-                        if (err < 0) {
-                            throw NetlinkError(-err, what,
-                                               tlv_message(nlh, NLMSG_ALIGN(sizeof(int))));
-                        }
-                    }
-                    return;
-                }
-                if (nlh->nlmsg_type == NLMSG_ERROR) {
-                    auto* err = static_cast<nlmsgerr*>(nlmsg_data(nlh));
-                    if (err->error != 0) {
-                        throw NetlinkError(-err->error, what, extack_message(err));
+                if (auto end = exchange_end(nlh)) {
+                    ended = true;
+                    if (end->error != 0) {
+                        throw NetlinkError(end->error, what, end->extack);
                     }
                     return;
                 }
                 on_reply(nlh);
             }
         }
-    } catch (const NetlinkError& e) {
-        if (e.code().value() != EIO) {
-            throw;  // the kernel ended the dump: the socket is clean
-        }
-        reconnect();
-        throw;
     } catch (...) {
-        // The consumer gave up mid-dump; the kernel may still be dumping
-        // into this socket: go on with a new one.
-        reconnect();
+        // Given up mid-dump (a failed recv, or the consumer threw): the
+        // kernel may still be dumping into this socket; go on with a new one.
+        if (!ended) {
+            reconnect();
+        }
         throw;
     }
 }

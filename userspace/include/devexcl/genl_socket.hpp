@@ -31,7 +31,6 @@ public:
     GenlSocket();
 
     nl_sock* get() const { return sock_.get(); }
-    int family() const { return family_; }
     int fd() const;
 
     // A new request message for `cmd` (with NLM_F_DUMP if `dump`).
