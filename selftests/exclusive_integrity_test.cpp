@@ -26,15 +26,13 @@ TEST(DataIntegrity, CpuThreadsAndDeviceAtomicsGiveExactSumsOver10Seconds) {
 
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
-    ASSERT_TRUE(dev.mark(mem->addr(), kCounters * TestMemory::page_size()).all_held());
-
     std::vector<std::uint64_t*> counters;
     for (std::size_t i = 0; i < kCounters; ++i) {
         counters.push_back(reinterpret_cast<std::uint64_t*>(mem->page_addr(i)));
         *counters.back() = 0;
     }
-    // Zeroing the counters was a CPU write: take them back before starting.
-    dev.mark(mem->addr(), kCounters * TestMemory::page_size());
+    // Zeroed first: a CPU write after marking would revoke the pages.
+    ASSERT_TRUE(dev.mark(mem->addr(), kCounters * TestMemory::page_size()).all_held());
 
     std::atomic<bool> stop{false};
     std::vector<std::uint64_t> cpu_adds(kCpuThreads, 0);

@@ -134,6 +134,9 @@ protected:
         mark_addr_ = mem_->addr();
         mark_ = dev_->mark(mark_addr_, mark_length());
         check_mark_results(mark_, *mem_);
+        if (HasFatalFailure()) {
+            return;  // the helper's ASSERT left mark_ too short to index
+        }
         check_state_after_mark();
     }
 
@@ -554,6 +557,9 @@ void ExclusiveMatrix::run_second_context() {
     Device second = Device::open();
     MarkResult other = second.mark(mem_->addr(), mark_length());
     check_mark_results(other, *mem_);
+    if (HasFatalFailure()) {
+        return;
+    }
     auto first_st = dev_->status(mem_->addr(), mark_length());
     auto second_st = second.status(mem_->addr(), mark_length());
     expect_revoked(first_st, Cause::OtherDevice);
@@ -613,6 +619,10 @@ void ExclusiveMatrix::run_device_atomics() {
         });
     }
     go = true;
+    // Contention for certain: once a CPU add has landed the page is revoked,
+    // so the device's first access must re-acquire it.
+    while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == mem_->initial_word(0)) {
+    }
     int reacquired = 0;
     for (int k = 0; k < kDeviceAdds; ++k) {
         AccessResult r = dev_->access(addr, AccessOp::Add, 1, 0, /*reacquire=*/true);
@@ -626,6 +636,7 @@ void ExclusiveMatrix::run_device_atomics() {
     Counters c = dev_->counters();
     EXPECT_EQ(c.device_ops, static_cast<std::uint64_t>(kDeviceAdds));
     EXPECT_EQ(c.reacquires, static_cast<std::uint64_t>(reacquired));
+    EXPECT_GT(reacquired, 0);
 }
 
 // The target is another process that exits while the device holds its pages.
@@ -664,6 +675,7 @@ void ExclusiveMatrix::run_process_exit() {
     mark_addr_ = addr;
     exit_pages_ = pages;
     mark_ = dev_->mark(addr, pages * kPage);
+    ASSERT_EQ(mark_.pages.size(), pages);
     for (std::size_t i = 0; i < pages; ++i) {
         EXPECT_EQ(mark_.pages[i].code, expected_mark_for(kind(), i).code) << "page " << i;
     }

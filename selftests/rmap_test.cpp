@@ -333,9 +333,9 @@ TEST_F(Rmap, MremapKeepsTheAnonVmaAndTheIndex) {
     EXPECT_EQ(vma_after.anon_vma_id, vma_before.anon_vma_id);
     ASSERT_EQ(after.mappings.size(), 1u);
     EXPECT_EQ(after.mappings[0].vaddr, mem->page_addr(2)) << "found at its new address";
-    // The rest of the window is still reserved; Mapping unmaps it all.
-    window.release();
-    ::munmap(reinterpret_cast<char*>(window.address()) + mem->length(), mem->length());
+    // The front of the window now belongs to mem; unmap only the reserved rest.
+    char* rest = static_cast<char*>(window.release()) + mem->length();
+    ::munmap(rest, mem->length());
 }
 
 TEST_F(Rmap, MprotectOfTheMiddleSplitsTheVmaInThreeThatShareTheAnonVma) {

@@ -20,7 +20,6 @@ struct PagemapEntry {
     bool soft_dirty() const { return (raw >> 55) & 1; }
     // PFN if present; swap type | offset << 5 if swapped (both only for CAP_SYS_ADMIN).
     std::uint64_t frame() const { return raw & ((1ULL << 55) - 1); }
-    unsigned swap_type() const { return static_cast<unsigned>(frame() & 31); }
     // The page frame of a present entry or of a PFN swap entry (device-exclusive, migration).
     std::uint64_t pfn() const { return present() ? frame() : frame() >> 5; }
 };
@@ -39,8 +38,6 @@ inline constexpr int kKpfLru = 5;
 inline constexpr int kKpfMmap = 11;
 inline constexpr int kKpfAnon = 12;
 inline constexpr int kKpfSwapbacked = 14;
-inline constexpr int kKpfCompoundHead = 15;
-inline constexpr int kKpfCompoundTail = 16;
 inline constexpr int kKpfHuge = 17;
 inline constexpr int kKpfKsm = 21;
 inline constexpr int kKpfThp = 22;

@@ -34,10 +34,6 @@ void pause_briefly() {
 
 }  // namespace
 
-std::size_t ProcessChain::page_size() const {
-    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
 void ProcessChain::member(Control* c, int depth, std::size_t pages, bool forkers_exit) {
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     void* p =

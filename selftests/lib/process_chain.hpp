@@ -28,7 +28,6 @@ public:
     // Live members, P0 first (only the last one with forkers_exit).
     const std::vector<pid_t>& pids() const { return pids_; }
     std::uint64_t addr() const { return addr_; }
-    std::size_t page_size() const;
 
     // Makes live member `index` write `value` to word 0 of page `page`, and waits.
     void write(int index, std::size_t page, std::uint64_t value);
