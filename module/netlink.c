@@ -64,10 +64,18 @@ struct devexcl_event_source {
 	struct pid *target;
 };
 
-/* One revocation batch waiting to be sent, in a slot of the event ring. */
+/*
+ * One revocation batch waiting to be sent, in a slot of the event ring.
+ * A slot holds references on @src and @rec.trigger only where @owns_src
+ * and @owns_trigger say so: otherwise it shares those of the slot before
+ * it, which the same work pass sends and releases (see
+ * devexcl_netlink_revoked()).
+ */
 struct pending_event {
 	struct devexcl_event_source *src;
-	struct devexcl_revocation_rec rec;	/* holds its own rec.trigger reference */
+	struct devexcl_revocation_rec rec;
+	bool owns_src;
+	bool owns_trigger;
 };
 
 /*
@@ -99,13 +107,14 @@ static atomic_t devexcl_nr_subscribers = ATOMIC_INIT(0);
 
 /*
  * The event ring: producers (notifier callbacks) fill slots at @head under
- * the lock; the work item reads [tail, head) without it and then frees the
- * slots by moving @tail. Preallocated, so queuing never allocates.
+ * the lock; the work item claims [tail, head) under it (moving @claimed),
+ * reads those slots without it and then frees them by moving @tail.
+ * Preallocated, so queuing never allocates.
  * @polling: the work is queued or will poll again; set and cleared under
  * the lock, so an event is never left in the ring with nobody to send it.
  */
 static struct pending_event *devexcl_ring;
-static unsigned long devexcl_ring_head, devexcl_ring_tail;
+static unsigned long devexcl_ring_head, devexcl_ring_claimed, devexcl_ring_tail;
 static bool devexcl_polling;
 static DEFINE_SPINLOCK(devexcl_ring_lock);
 static void devexcl_event_work_fn(struct work_struct *work);
@@ -204,11 +213,20 @@ static void kick_event_work(void)
  * @rec: the batch, as logged
  *
  * Called from MMU notifier callbacks, on the revoking CPU fault: no
- * sleeping, no allocation, one reference and one short spinlock.
+ * sleeping, no allocation, one short spinlock.
+ *
+ * A stream of faults comes from one task on one context. Its events take
+ * references on the source and the trigger's pid only once per work pass:
+ * a slot whose predecessor is not yet claimed by the work, and names the
+ * same objects, shares that slot's references. The work puts them after
+ * sending the whole pass, which always claims both slots together. Were
+ * each slot to take its own, every fault would write reference counts the
+ * work just wrote on another CPU.
  */
 void devexcl_netlink_revoked(struct devexcl_event_source *src,
 			     const struct devexcl_revocation_rec *rec)
 {
+	const struct pending_event *prev;
 	struct pending_event *ev;
 	bool full, kick;
 
@@ -217,11 +235,18 @@ void devexcl_netlink_revoked(struct devexcl_event_source *src,
 	spin_lock(&devexcl_ring_lock);
 	full = devexcl_ring_head - devexcl_ring_tail >= DEVEXCL_MAX_PENDING;
 	if (!full) {
+		prev = devexcl_ring_head != devexcl_ring_claimed ?
+			&devexcl_ring[(devexcl_ring_head - 1) % DEVEXCL_MAX_PENDING] :
+			NULL;
 		ev = &devexcl_ring[devexcl_ring_head % DEVEXCL_MAX_PENDING];
-		kref_get(&src->ref);
 		ev->src = src;
 		ev->rec = *rec;
-		get_pid(ev->rec.trigger);
+		ev->owns_src = !prev || prev->src != src;
+		ev->owns_trigger = !prev || prev->rec.trigger != rec->trigger;
+		if (ev->owns_src)
+			kref_get(&src->ref);
+		if (ev->owns_trigger)
+			get_pid(ev->rec.trigger);
 		devexcl_ring_head++;
 	}
 	kick = !full && !devexcl_polling;
@@ -371,6 +396,7 @@ static void devexcl_event_work_fn(struct work_struct *work)
 	spin_lock(&devexcl_ring_lock);
 	first = devexcl_ring_tail;
 	last = devexcl_ring_head;
+	devexcl_ring_claimed = last;
 	/* A poll that finds nothing ends the burst: the next event kicks again. */
 	if (first == last)
 		devexcl_polling = false;
@@ -385,9 +411,14 @@ static void devexcl_event_work_fn(struct work_struct *work)
 		cond_resched();
 	}
 	mutex_unlock(&devexcl_subscribers_lock);
+	/* Only now: slots of this pass may share these references. */
 	for (i = first; i != last; i++) {
-		devexcl_event_source_put(devexcl_ring[i % DEVEXCL_MAX_PENDING].src);
-		put_pid(devexcl_ring[i % DEVEXCL_MAX_PENDING].rec.trigger);
+		const struct pending_event *ev = &devexcl_ring[i % DEVEXCL_MAX_PENDING];
+
+		if (ev->owns_src)
+			devexcl_event_source_put(ev->src);
+		if (ev->owns_trigger)
+			put_pid(ev->rec.trigger);
 	}
 
 	spin_lock(&devexcl_ring_lock);
