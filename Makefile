@@ -56,7 +56,7 @@ check: all
 
 ## bench       benchmarks in one VM boot: figures and ratios, no assertions
 bench: all
-	scripts/vm.sh --name bench --timeout 1800 -- /opt/devexcl/bench.sh
+	scripts/vm.sh --name bench --pin --timeout 1800 -- /opt/devexcl/bench.sh
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:

@@ -9,6 +9,8 @@
 #   --kvm               use KVM (opt-in: on some hosts a KVM guest hangs)
 #   --name NAME         log directory under build/vm/runs (default: run)
 #   --no-gate           do not fail on kernel splats (the gate's own self-test)
+#   --pin               give each vCPU thread a host CPU of its own (benchmarks;
+#                       see scripts/pin-vcpus.sh)
 #
 # Writes build/vm/runs/NAME/{console.log,output.log,peer.log}. Exits with the
 # guest command's status; 124 on timeout; 125 if the guest died without
@@ -21,6 +23,7 @@ accel=tcg
 name=run
 shell=0
 gate=1
+pin=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout_s=$2; shift 2 ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--name) name=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
 	--no-gate) gate=0; shift ;;
+	--pin) pin=1; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -65,7 +69,10 @@ fi
 initrd="$cmd_stage/initramfs.cpio"  # 39 MB: not kept per run
 (cd "$cmd_stage" && find devexcl | cpio -o -H newc --quiet -R 0:0) | cat "$base" - >"$initrd"
 
-qemu=(qemu-system-x86_64 -machine "accel=$accel" -smp 2 -m 4G -nodefaults -no-reboot
+vcpus=2
+# Named threads ("CPU 0/TCG"), so that --pin can find them.
+qemu=(qemu-system-x86_64 -name devexcl,debug-threads=on -machine "accel=$accel"
+	-smp "$vcpus" -m 4G -nodefaults -no-reboot
 	-display none -kernel "$bzimage" -initrd "$initrd")
 if [ "$accel" = tcg ]; then
 	qemu+=(-cpu max)
@@ -95,6 +102,10 @@ log "booting $(basename "$kdir")/bzImage under $accel (timeout ${timeout_s}s); c
 "${qemu[@]}" -append "$append" -monitor none \
 	-serial "file:$console" -serial "file:$output" -serial "file:$peer" </dev/null &
 qemu_pid=$!
+if [ $pin -eq 1 ]; then
+	"$DEVEXCL_ROOT/scripts/pin-vcpus.sh" "$qemu_pid" "$vcpus" ||
+		log "warning: vCPUs not pinned; benchmark ratios will be noisier"
+fi
 # Show the console live; tail exits when QEMU does.
 tail -n +1 -F --pid=$qemu_pid "$console" 2>/dev/null &
 tail_pid=$!
