@@ -42,15 +42,27 @@ if [ "${1:-}" = --dir ]; then
 	exit 0
 fi
 
-# Keep the two most recently used builds of this flavour; older ones only
-# cost disk (about 2 GB each).
+# Keep the two most recently used trees of this flavour; older ones only
+# cost disk (about 2 GB each). A tree's use is its .last-used stamp, or for
+# a tree that never got one (an interrupted build, an older recipe) the
+# directory's own time. A tree whose lock another build holds is skipped,
+# and a victim is deleted holding its lock, so no build loses its tree.
 prune_old_builds() {
-	local dir
-	ls -1dt "$DEVEXCL_CACHE"/kernel-"$DEVEXCL_FLAVOUR"-*/.last-used 2>/dev/null |
-		tail -n +3 | while read -r dir; do
-			dir=$(dirname "$dir")
-			[ "$dir" = "$kdir_root" ] || rm -rf "$dir"
-		done
+	local tree stamp
+	for tree in "$DEVEXCL_CACHE"/kernel-"$DEVEXCL_FLAVOUR"-*/; do
+		tree=${tree%/}
+		[ -d "$tree" ] || continue
+		stamp="$tree/.last-used"
+		[ -e "$stamp" ] || stamp=$tree
+		printf '%s %s\n' "$(stat -c %Y "$stamp")" "$tree"
+	done | sort -rn | tail -n +3 | while read -r _ tree; do
+		[ "$tree" != "$kdir_root" ] || continue
+		(
+			flock -n 9 || exit 0
+			log "pruning the old kernel tree $tree"
+			rm -rf "$tree"
+		) 9>>"$tree/.lock"
+	done
 }
 
 if [ -f "$kdir_root/.complete" ]; then
