@@ -15,7 +15,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
-#include "devexcl/range_inspector.hpp"
+#include "devexcl/module_stats.hpp"
 #include "devexcl/uapi.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
@@ -149,15 +149,16 @@ TEST_F(Cli, WatchPrintsEachRevocationEventAsItHappens) {
     buf.as<char>()[0] = 1;
     buf.as<char>()[kPage] = 1;
     const std::string me = std::to_string(::getpid());
-    const std::uint64_t subscribers = module_stats()["subscribers"];
+    ModuleStatsReader stats;
+    const std::uint64_t subscribers = stats.read()["subscribers"];
     std::string cmd = cli_path() + " --json watch --pid " + me + " --count 2 60 </dev/null 2>&1";
     FILE* pipe = ::popen(cmd.c_str(), "r");
     ASSERT_NE(pipe, nullptr);
     // Fault only once it listens (its subscription is synchronous, our view of it is not).
-    for (int i = 0; i < 1000 && module_stats()["subscribers"] == subscribers; ++i) {
+    for (int i = 0; i < 1000 && stats.read()["subscribers"] == subscribers; ++i) {
         std::this_thread::sleep_for(10ms);
     }
-    ASSERT_GT(module_stats()["subscribers"], subscribers) << "watch never subscribed";
+    ASSERT_GT(stats.read()["subscribers"], subscribers) << "watch never subscribed";
     Device dev = Device::open();
     ASSERT_TRUE(dev.mark(buf.address(), 2 * kPage).all_held());
     buf.as<volatile char>()[0] = 2;      // one revocation batch

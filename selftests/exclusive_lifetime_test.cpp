@@ -16,7 +16,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
-#include "devexcl/range_inspector.hpp"
+#include "devexcl/module_stats.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
@@ -137,7 +137,8 @@ TEST_F(Lifetime, RebindAfterReleaseMovesToTheNewTarget) {
 // stop short of the gibibyte.
 TEST_F(Lifetime, AMarkOfAGibibyteIsKillable) {
     const std::uint64_t pages = (1UL << 30) / kPage;
-    const std::uint64_t before = module_stats().at("pages_marked");
+    ModuleStatsReader stats;
+    const std::uint64_t before = stats.read().at("pages_marked");
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -151,13 +152,13 @@ TEST_F(Lifetime, AMarkOfAGibibyteIsKillable) {
     std::uint64_t marked = 0;
     for (int i = 0; i < 10000 && marked == 0; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        marked = module_stats().at("pages_marked") - before;
+        marked = stats.read().at("pages_marked") - before;
     }
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    const std::uint64_t total = module_stats().at("pages_marked") - before;
+    const std::uint64_t total = stats.read().at("pages_marked") - before;
     EXPECT_GT(marked, 0u) << "the mark never started";
     EXPECT_LT(total, pages) << "the mark ran to completion instead of being killed";
 }

@@ -22,6 +22,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/events.hpp"
+#include "devexcl/module_stats.hpp"
 #include "devexcl/range_inspector.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
@@ -349,7 +350,8 @@ TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
 TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
-    auto stats_before = module_stats();
+    ModuleStatsReader stats;
+    auto stats_before = stats.read();
     // The smallest receive buffer the kernel allows holds a handful of events.
     EventListener listener({dev.counters().context_id, 0}, /*rcvbuf=*/1);
     constexpr int kEvents = 300;
@@ -360,7 +362,7 @@ TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
     // Wait until the kernel tried to deliver all of them.
     auto deadline = std::chrono::steady_clock::now() + 30s;
     while (true) {
-        auto s = module_stats();
+        auto s = stats.read();
         std::uint64_t tried = (s["events_sent"] - stats_before["events_sent"]) +
                               (s["events_dropped"] - stats_before["events_dropped"]);
         if (tried >= static_cast<std::uint64_t>(kEvents) ||
@@ -384,7 +386,7 @@ TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
     EXPECT_GT(last->dropped, 0u);
     EXPECT_EQ(received + dropped, static_cast<std::uint64_t>(kEvents + 1))
         << "received " << received << ", reported dropped " << dropped;
-    auto stats_after = module_stats();
+    auto stats_after = stats.read();
     EXPECT_EQ(stats_after["events_dropped"] - stats_before["events_dropped"], dropped);
 }
 

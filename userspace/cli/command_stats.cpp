@@ -1,6 +1,6 @@
 // stats: the module-wide counters, from the netlink family.
 #include "commands.hpp"
-#include "devexcl/range_inspector.hpp"
+#include "devexcl/module_stats.hpp"
 #include "report.hpp"
 
 namespace devexcl::cli {

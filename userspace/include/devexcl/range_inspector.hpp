@@ -1,14 +1,12 @@
 // Streams rmap inspection records of large ranges through the netlink dump
-// (DEVEXCL_CMD_INSPECT), and reads the module's counters.
+// (DEVEXCL_CMD_INSPECT).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <span>
-#include <string>
 
 #include "devexcl/genl_socket.hpp"
 #include "devexcl/rmap_types.hpp"
@@ -38,8 +36,5 @@ public:
 private:
     GenlSocket socket_;
 };
-
-// The module-wide counters, by name ("contexts_open", "events_dropped", ...).
-std::map<std::string, std::uint64_t> module_stats();
 
 }  // namespace devexcl
