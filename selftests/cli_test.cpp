@@ -1,5 +1,7 @@
 // The devexcl CLI against a real process: a chained mark, atomic, status,
 // release and counters on one context, in JSON and as a table.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
@@ -81,6 +85,88 @@ std::string hex(std::uint64_t v) {
     std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
     return buf;
 }
+
+// The CLI as a child whose standard input the test holds, read line by line
+// as it prints: for commands that run until their input ends.
+class CliChild {
+public:
+    explicit CliChild(const std::string& args) {
+        int in[2], out[2];
+        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+            return;
+        }
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(in[0], STDIN_FILENO);
+            ::dup2(out[1], STDOUT_FILENO);
+            ::dup2(out[1], STDERR_FILENO);
+            const std::string cmd = cli_path() + " " + args;
+            ::execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+            ::_exit(127);
+        }
+        ::close(in[0]);
+        ::close(out[1]);
+        to_child_ = in[1];
+        from_child_ = out[0];
+    }
+    CliChild(const CliChild&) = delete;
+    CliChild& operator=(const CliChild&) = delete;
+    ~CliChild() {
+        if (pid_ > 0) {
+            finish();
+        }
+    }
+
+    // The next line the CLI prints, without its newline; nullopt if none
+    // comes within `timeout` or the CLI ended.
+    std::optional<std::string> next_line(std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+                std::string line = pending_.substr(0, nl);
+                pending_.erase(0, nl + 1);
+                return line;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd p{from_child_, POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+                return std::nullopt;
+            }
+            char buf[4096];
+            const ssize_t n = ::read(from_child_, buf, sizeof(buf));
+            if (n <= 0) {
+                return std::nullopt;
+            }
+            output_.append(buf, n);
+            pending_.append(buf, n);
+        }
+    }
+
+    // Ends its input, reads what is left and waits: the exit status, or -1.
+    int finish() {
+        ::close(to_child_);
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(from_child_, buf, sizeof(buf))) > 0) {
+            output_.append(buf, n);
+        }
+        ::close(from_child_);
+        int status = 0;
+        const pid_t waited = ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return waited > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+    const std::string& output() const { return output_; }
+
+private:
+    pid_t pid_ = -1;
+    int to_child_ = -1;
+    int from_child_ = -1;
+    std::string output_;
+    std::string pending_;
+};
 
 class Cli : public testing::Test {
 protected:
@@ -183,6 +269,41 @@ TEST_F(Cli, WatchPrintsEachRevocationEventAsItHappens) {
                        std::to_string(buf.address() + 2 * kPage) + R"(,"pages":1)"),
               std::string::npos)
         << out;
+}
+
+// `hold` prints its context's revocations from the events, as they happen,
+// and releases when its input ends.
+TEST_F(Cli, HoldPrintsEachRevocationOfItsContextUntilInputEnds) {
+    Mapping buf(2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    buf.as<char>()[0] = 1;
+    buf.as<char>()[kPage] = 1;
+    const std::string me = std::to_string(::getpid());
+    CliChild cli("--json mark " + me + " " + hex(buf.address()) + " 8k + hold");
+    std::optional<std::string> line;
+    while ((line = cli.next_line(60s)) && line->rfind(R"({"step":"hold")", 0) != 0) {
+    }
+    ASSERT_TRUE(line) << "no hold step: " << cli.output();
+    EXPECT_NE(line->find(R"("held":2)"), std::string::npos) << *line;
+    // Subscribed before it printed that line: these two batches are its to report.
+    buf.as<volatile char>()[0] = 2;
+    buf.as<volatile char>()[kPage] = 2;
+    std::vector<std::string> revoked;
+    while (revoked.size() < 2 && (line = cli.next_line(60s))) {
+        revoked.push_back(*line);
+    }
+    ASSERT_EQ(revoked.size(), 2u) << cli.output();
+    EXPECT_EQ(cli.finish(), 0) << cli.output();
+    for (std::size_t i = 0; i < revoked.size(); ++i) {
+        EXPECT_EQ(
+            revoked[i].rfind(R"({"step":"revocation","seq":)" + std::to_string(i + 1) +
+                                 R"(,"start":)" + std::to_string(buf.address() + i * kPage) +
+                                 R"(,"end":)" + std::to_string(buf.address() + (i + 1) * kPage) +
+                                 R"(,"pages":1,"cause":"cpu-fault","trigger_pid":)" + me,
+                             0),
+            0u)
+            << revoked[i];
+    }
+    EXPECT_EQ(count(cli.output(), "lost_before"), 0u) << cli.output();
 }
 
 TEST_F(Cli, WatchEndsAfterItsSecondsWithNothingToReport) {

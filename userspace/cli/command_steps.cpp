@@ -1,13 +1,9 @@
 // mark | status | release | atomic | hold | counters | revocations, chained
 // with '+' on one device context.
-#include <poll.h>
-#include <unistd.h>
-
-#include <chrono>
-
 #include "commands.hpp"
 #include "devexcl/device.hpp"
-#include "devexcl/error.hpp"
+#include "devexcl/events.hpp"
+#include "event_pump.hpp"
 #include "report.hpp"
 #include "steps.hpp"
 #include "stop_signals.hpp"
@@ -16,57 +12,25 @@ namespace devexcl::cli {
 
 namespace {
 
-// Keeps the context (and what it holds) alive, printing revocations as
-// they happen, until SECONDS pass, Ctrl-C/SIGTERM, or EOF on stdin.
+Revocation to_revocation(const Event& e) {
+    return Revocation{e.seq,         e.start, e.end,
+                      e.npages,      e.cause, static_cast<std::uint64_t>(e.trigger_pid),
+                      e.trigger_comm};
+}
+
+// Keeps the context (and what it holds) alive, printing its revocations
+// as they happen, until SECONDS pass, Ctrl-C/SIGTERM, or EOF on stdin. The
+// context's own events, not its log: the log keeps the last
+// DEVEXCL_REVOCATION_LOG batches, and events never drop one silently.
 void hold(Device& dev, const Reporter& rep, const Step& step) {
     StopSignals stop;
-    std::uint64_t seen = 0;
-    for (const Revocation& r : dev.revocations()) {
-        seen = r.seq;
-    }
-    using clock = std::chrono::steady_clock;
-    const auto deadline = step.seconds
-                              ? clock::now() + std::chrono::duration_cast<clock::duration>(
-                                                   std::chrono::duration<double>(*step.seconds))
-                              : clock::time_point::max();
-    bool watch_stdin = !step.seconds;
-    if (!rep.json && !step.seconds) {
-        rep.out << "holding; Ctrl-C or end of input releases\n";
-    }
-    rep.out.flush();
-    for (;;) {
-        for (const Revocation& r : dev.revocations()) {
-            if (r.seq > seen) {
-                rep.revocation(r);
-                seen = r.seq;
-            }
-        }
-        rep.out.flush();
-        auto now = clock::now();
-        if (now >= deadline) {
-            break;
-        }
-        int timeout_ms = 100;
-        if (deadline != clock::time_point::max()) {
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-            timeout_ms = static_cast<int>(std::min<long long>(left + 1, timeout_ms));
-        }
-        pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-        int n = ::poll(fds, watch_stdin ? 2 : 1, timeout_ms);
-        if (n < 0 && errno != EINTR) {
-            throw_last_errno("poll");
-        }
-        if (n > 0 && fds[0].revents != 0) {
-            break;
-        }
-        if (n > 0 && watch_stdin && fds[1].revents != 0) {
-            char buf[256];
-            if (::read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
-                break;
-            }
-        }
-    }
+    EventListener listener({dev.counters().context_id, 0});
+    rep.hold(dev.counters(), step.seconds);
+    pump_events(listener, stop, PumpUntil{deadline_after(step.seconds), !step.seconds}, rep.out,
+                [&](const Event& e) {
+                    rep.revocation(to_revocation(e), e.dropped);
+                    return true;
+                });
 }
 
 }  // namespace

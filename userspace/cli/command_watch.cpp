@@ -1,8 +1,5 @@
 // watch [--pid P] [--ctx ID] [--count N] [SECONDS]: the live stream of
 // revocation events from the module's netlink family.
-#include <poll.h>
-
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -10,6 +7,7 @@
 
 #include "commands.hpp"
 #include "devexcl/events.hpp"
+#include "event_pump.hpp"
 #include "report.hpp"
 #include "stop_signals.hpp"
 
@@ -71,34 +69,14 @@ int command_watch(const Invocation& inv, std::ostream& out) {
                      "opened are sent; watch as root, or chain 'hold' after your steps\n";
     }
     Reporter rep{out, inv.json};
-    using clock = std::chrono::steady_clock;
-    const auto deadline = w.seconds ? clock::now() + std::chrono::duration_cast<clock::duration>(
-                                                         std::chrono::duration<double>(*w.seconds))
-                                    : clock::time_point::max();
     std::uint64_t seen = 0;
-    while (!w.count || seen < *w.count) {
-        // Drain what has arrived before looking at the clock or the signals.
-        while (auto e = listener.next(std::chrono::milliseconds(0))) {
-            rep.event(*e);
-            if (w.count && ++seen >= *w.count) {
-                break;
-            }
-        }
-        out.flush();
-        const auto now = clock::now();
-        if ((w.count && seen >= *w.count) || now >= deadline) {
-            break;
-        }
-        int timeout_ms = -1;
-        if (deadline != clock::time_point::max()) {
-            timeout_ms = static_cast<int>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
-        }
-        pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {listener.fd(), POLLIN, 0}};
-        if (::poll(fds, 2, timeout_ms) > 0 && fds[0].revents != 0) {
-            break;
-        }
+    if (w.count && *w.count == 0) {
+        return 0;
     }
+    pump_events(listener, stop, PumpUntil{deadline_after(w.seconds)}, out, [&](const Event& e) {
+        rep.event(e);
+        return !w.count || ++seen < *w.count;
+    });
     return 0;
 }
 

@@ -195,19 +195,40 @@ void Reporter::counters(const Counters& c) const {
     t.print(out);
 }
 
-void Reporter::revocation(const Revocation& r) const {
+void Reporter::revocation(const Revocation& r, std::uint64_t lost) const {
     if (json) {
         JsonWriter j;
         j.begin_object().field("step", "revocation").field("seq", r.seq);
         j.field("start", r.start).field("end", r.end).field("pages", r.npages);
         j.field("cause", to_string(r.cause)).field("trigger_pid", r.trigger_pid);
-        j.field("trigger_comm", r.trigger_comm).end_object();
+        j.field("trigger_comm", r.trigger_comm);
+        if (lost != 0) {
+            j.field("lost_before", lost);
+        }
+        j.end_object();
         out << j.str() << '\n';
         return;
+    }
+    if (lost != 0) {
+        out << "(" << lost << " revocation(s) lost before this one)\n";
     }
     out << "revoked #" << r.seq << ": " << r.npages << " page(s) from " << hex(r.start)
         << ", cause " << to_string(r.cause) << ", by pid " << r.trigger_pid << " ("
         << r.trigger_comm << ")\n";
+}
+
+void Reporter::hold(const Counters& c, const std::optional<double>& seconds) const {
+    if (json) {
+        JsonWriter j;
+        j.begin_object().field("step", "hold").field("context_id", c.context_id);
+        j.field("held", c.held).end_object();
+        out << j.str() << '\n';
+    } else if (seconds) {
+        out << "holding " << c.held << " page(s) for " << *seconds << " s\n";
+    } else {
+        out << "holding " << c.held << " page(s); Ctrl-C or end of input releases\n";
+    }
+    out.flush();
 }
 
 void Reporter::revocations(const std::vector<Revocation>& log) const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -53,7 +54,10 @@ struct Reporter {
                 std::uint64_t expected, const AccessResult& result) const;
     void counters(const Counters& c) const;
     void revocations(const std::vector<Revocation>& log) const;
-    void revocation(const Revocation& r) const;
+    // One revocation batch; `lost`: batches lost to us before it (events only).
+    void revocation(const Revocation& r, std::uint64_t lost = 0) const;
+    // The start of a `hold` step: what is held, and until when.
+    void hold(const Counters& c, const std::optional<double>& seconds) const;
     // A netlink revocation event, one line (or JSON object) each.
     void event(const Event& e) const;
     // The module-wide counters.
