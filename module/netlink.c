@@ -54,8 +54,9 @@ struct devexcl_stats devexcl_stats;
 
 /*
  * What events of one context share: who may see them and whom they are
- * about. Referenced by the context and by each of its queued events, so
- * queuing costs one reference for these, not one per pid.
+ * about. Referenced by the context and by queued events (a run of them
+ * shares one reference, see struct pending_event), so queuing costs at
+ * most one reference for these, not one per pid.
  */
 struct devexcl_event_source {
 	struct kref ref;
