@@ -45,8 +45,11 @@ fi
 # Keep the two most recently used trees of this flavour; older ones only
 # cost disk (about 2 GB each). A tree's use is its .last-used stamp, or for
 # a tree that never got one (an interrupted build, an older recipe) the
-# directory's own time. A tree whose lock another build holds is skipped,
-# and a victim is deleted holding its lock, so no build loses its tree.
+# directory's own time. A tree whose lock a build holds is skipped; a
+# victim is moved aside under its lock and deleted after, so a build that
+# locks it next finds no tree and starts afresh. A VM booting an old tree
+# takes no lock: only the two most recent trees are safe to boot meanwhile.
+# Pruning is best effort: it never fails the build.
 prune_old_builds() {
 	local tree stamp
 	for tree in "$DEVEXCL_CACHE"/kernel-"$DEVEXCL_FLAVOUR"-*/; do
@@ -54,15 +57,18 @@ prune_old_builds() {
 		[ -d "$tree" ] || continue
 		stamp="$tree/.last-used"
 		[ -e "$stamp" ] || stamp=$tree
-		printf '%s %s\n' "$(stat -c %Y "$stamp")" "$tree"
+		printf '%s %s\n' "$(stat -c %Y "$stamp" 2>/dev/null || echo 0)" "$tree"
 	done | sort -rn | tail -n +3 | while read -r _ tree; do
 		[ "$tree" != "$kdir_root" ] || continue
 		(
+			{ exec 9>>"$tree/.lock"; } 2>/dev/null || exit 0
 			flock -n 9 || exit 0
+			trash=$(mktemp -d "$DEVEXCL_CACHE/.pruning.XXXXXX")
+			mv "$tree" "$trash/" 2>/dev/null || exit 0
 			log "pruning the old kernel tree $tree"
-			rm -rf "$tree"
-		) 9>>"$tree/.lock"
-	done
+			rm -rf "$trash"
+		) || true
+	done || true
 }
 
 if [ -f "$kdir_root/.complete" ]; then
@@ -71,9 +77,15 @@ if [ -f "$kdir_root/.complete" ]; then
 	exit 0
 fi
 
-mkdir -p "$kdir_root"
-exec 9>"$kdir_root/.lock"
-flock 9
+# The lock file may be one a pruner moved away meanwhile: lock the one that
+# is in place.
+while :; do
+	mkdir -p "$kdir_root"
+	exec 9>>"$kdir_root/.lock"
+	flock 9
+	[ "$(stat -c %i "$kdir_root/.lock" 2>/dev/null)" != "$(stat -L -c %i /proc/self/fd/9)" ] || break
+	exec 9>&-
+done
 if [ -f "$kdir_root/.complete" ]; then
 	echo "$kdir"
 	exit 0
