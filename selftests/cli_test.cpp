@@ -8,13 +8,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "devexcl/device.hpp"
@@ -92,7 +96,12 @@ class CliChild {
 public:
     explicit CliChild(const std::string& args) {
         int in[2], out[2];
-        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+        if (::pipe2(in, O_CLOEXEC) != 0) {
+            return;
+        }
+        if (::pipe2(out, O_CLOEXEC) != 0) {
+            ::close(in[0]);
+            ::close(in[1]);
             return;
         }
         pid_ = ::fork();
@@ -108,12 +117,22 @@ public:
         ::close(out[1]);
         to_child_ = in[1];
         from_child_ = out[0];
+        if (pid_ < 0) {
+            ::close(std::exchange(to_child_, -1));
+            ::close(std::exchange(from_child_, -1));
+        }
     }
     CliChild(const CliChild&) = delete;
     CliChild& operator=(const CliChild&) = delete;
     ~CliChild() {
         if (pid_ > 0) {
             finish();
+        }
+        if (to_child_ >= 0) {
+            ::close(to_child_);
+        }
+        if (from_child_ >= 0) {
+            ::close(from_child_);
         }
     }
 
@@ -130,7 +149,7 @@ public:
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
             pollfd p{from_child_, POLLIN, 0};
-            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) {
                 return std::nullopt;
             }
             char buf[4096];
@@ -143,18 +162,31 @@ public:
         }
     }
 
-    // Ends its input, reads what is left and waits: the exit status, or -1.
-    int finish() {
-        ::close(to_child_);
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(from_child_, buf, sizeof(buf))) > 0) {
-            output_.append(buf, n);
+    // Ends its input and reads what is left: the exit status, or -1 if it
+    // did not exit within `timeout` of its input ending (it is then killed).
+    int finish(std::chrono::milliseconds timeout = 60s) {
+        if (pid_ <= 0) {
+            return -1;
         }
-        ::close(from_child_);
+        ::close(to_child_);
+        to_child_ = -1;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
         int status = 0;
-        const pid_t waited = ::waitpid(pid_, &status, 0);
+        pid_t waited;
+        // Reading on: a child blocked on a full pipe would never exit.
+        while ((waited = ::waitpid(pid_, &status, WNOHANG)) == 0 &&
+               std::chrono::steady_clock::now() < deadline) {
+            if (!next_line(10ms)) {
+                std::this_thread::sleep_for(10ms);
+            }
+        }
+        if (waited == 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+        }
         pid_ = -1;
+        while (next_line(0ms)) {
+        }
         return waited > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
 

@@ -1,5 +1,7 @@
 // mark | status | release | atomic | hold | counters | revocations, chained
 // with '+' on one device context.
+#include <set>
+
 #include "commands.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/events.hpp"
@@ -21,16 +23,33 @@ Revocation to_revocation(const Event& e) {
 // Keeps the context (and what it holds) alive, printing its revocations
 // as they happen, until SECONDS pass, Ctrl-C/SIGTERM, or EOF on stdin. The
 // context's own events, not its log: the log keeps the last
-// DEVEXCL_REVOCATION_LOG batches, and events never drop one silently.
+// DEVEXCL_REVOCATION_LOG batches, and events never drop one silently. At
+// the end the log supplies what no event brought: batches from just before
+// the subscription, and events still a jiffy away.
 void hold(Device& dev, const Reporter& rep, const Step& step) {
     StopSignals stop;
-    EventListener listener({dev.counters().context_id, 0});
-    rep.hold(dev.counters(), step.seconds);
+    std::uint64_t before = 0;  // the batches before the hold are not its to report
+    for (const Revocation& r : dev.revocations()) {
+        before = r.seq;
+    }
+    const Counters counters = dev.counters();
+    EventListener listener({counters.context_id, 0});
+    rep.hold(counters, step.seconds);
+    std::set<std::uint64_t> printed;
     pump_events(listener, stop, PumpUntil{deadline_after(step.seconds), !step.seconds}, rep.out,
                 [&](const Event& e) {
-                    rep.revocation(to_revocation(e), e.dropped);
+                    if (e.seq > before) {
+                        rep.revocation(to_revocation(e), e.dropped);
+                        printed.insert(e.seq);
+                    }
                     return true;
                 });
+    for (const Revocation& r : dev.revocations()) {
+        if (r.seq > before && !printed.contains(r.seq)) {
+            rep.revocation(r);
+        }
+    }
+    rep.out.flush();
 }
 
 }  // namespace

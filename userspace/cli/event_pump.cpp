@@ -47,14 +47,20 @@ void pump_events(EventListener& listener, const StopSignals& stop, const PumpUnt
         if (n < 0 && errno != EINTR) {
             throw_last_errno("poll");
         }
-        if (n > 0 && fds[0].revents != 0) {
-            return;
-        }
+        bool stopping = n > 0 && fds[0].revents != 0;
         if (n > 0 && until.end_of_input && fds[2].revents != 0) {
             char buf[256];
-            if (::read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
-                return;
+            stopping = stopping || ::read(STDIN_FILENO, buf, sizeof(buf)) <= 0;
+        }
+        if (stopping) {
+            // What arrived with the stop is still reported.
+            while (auto e = listener.next(std::chrono::milliseconds(0))) {
+                if (!on_event(*e)) {
+                    break;
+                }
             }
+            out.flush();
+            return;
         }
     }
 }

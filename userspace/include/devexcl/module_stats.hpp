@@ -11,7 +11,8 @@ namespace devexcl {
 
 using ModuleStats = std::map<std::string, std::uint64_t>;
 
-// Reads the counters through one socket, for callers that poll them.
+// Reads the counters through one socket, for callers that poll them. The
+// family is resolved once: a reader does not outlive a module reload.
 class ModuleStatsReader {
 public:
     // The counters now: "contexts_open", "events_dropped", ...
