@@ -51,56 +51,44 @@ enum class Op {
     DeviceAtomicsWithCpuThreads,
 };
 
+// Every operation of the matrix, in test order, with the name its cases carry.
+struct OpName {
+    Op op;
+    const char* name;
+};
+constexpr OpName kOpNames[] = {
+    {Op::CpuRead, "CpuRead"},
+    {Op::CpuWrite, "CpuWrite"},
+    {Op::Fork, "ForkThenBothWrite"},
+    {Op::MprotectRoThenRw, "MprotectRoThenRw"},
+    {Op::Munmap, "Munmap"},
+    {Op::MadvDontneed, "MadvDontneed"},
+    {Op::MremapMove, "MremapMove"},
+    {Op::ProcessExit, "ProcessExit"},
+    {Op::GupProcessVmReadv, "GupProcessVmReadv"},
+    {Op::GupProcMem, "GupProcMem"},
+    {Op::MarkTwice, "MarkTwice"},
+    {Op::SecondContext, "MarkFromSecondContext"},
+    {Op::Release, "Release"},
+    {Op::DeviceAtomicsWithCpuThreads, "DeviceAtomicsWithCpuThreads"},
+};
+
 const char* op_name(Op op) {
-    switch (op) {
-        case Op::CpuRead:
-            return "CpuRead";
-        case Op::CpuWrite:
-            return "CpuWrite";
-        case Op::Fork:
-            return "ForkThenBothWrite";
-        case Op::MprotectRoThenRw:
-            return "MprotectRoThenRw";
-        case Op::Munmap:
-            return "Munmap";
-        case Op::MadvDontneed:
-            return "MadvDontneed";
-        case Op::MremapMove:
-            return "MremapMove";
-        case Op::ProcessExit:
-            return "ProcessExit";
-        case Op::GupProcessVmReadv:
-            return "GupProcessVmReadv";
-        case Op::GupProcMem:
-            return "GupProcMem";
-        case Op::MarkTwice:
-            return "MarkTwice";
-        case Op::SecondContext:
-            return "MarkFromSecondContext";
-        case Op::Release:
-            return "Release";
-        case Op::DeviceAtomicsWithCpuThreads:
-            return "DeviceAtomicsWithCpuThreads";
+    for (const OpName& o : kOpNames) {
+        if (o.op == op) {
+            return o.name;
+        }
     }
     return "Unknown";
 }
 
-const std::vector<Op> kOps = {
-    Op::CpuRead,
-    Op::CpuWrite,
-    Op::Fork,
-    Op::MprotectRoThenRw,
-    Op::Munmap,
-    Op::MadvDontneed,
-    Op::MremapMove,
-    Op::ProcessExit,
-    Op::GupProcessVmReadv,
-    Op::GupProcMem,
-    Op::MarkTwice,
-    Op::SecondContext,
-    Op::Release,
-    Op::DeviceAtomicsWithCpuThreads,
-};
+std::vector<Op> all_ops() {
+    std::vector<Op> ops;
+    for (const OpName& o : kOpNames) {
+        ops.push_back(o.op);
+    }
+    return ops;
+}
 
 const std::size_t kPage = TestMemory::page_size();
 
@@ -768,7 +756,7 @@ TEST_P(ExclusiveMatrix, Case) {
 
 INSTANTIATE_TEST_SUITE_P(KindsByOperations, ExclusiveMatrix,
                          testing::Combine(testing::ValuesIn(all_memory_kinds()),
-                                          testing::ValuesIn(kOps)),
+                                          testing::ValuesIn(all_ops())),
                          [](const testing::TestParamInfo<ExclusiveMatrix::ParamType>& info) {
                              return std::string(kind_name(std::get<0>(info.param))) + "_" +
                                     op_name(std::get<1>(info.param));
