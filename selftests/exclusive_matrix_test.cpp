@@ -27,6 +27,7 @@
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
 #include "lib/run_as.hpp"
+#include "lib/target_process.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -629,33 +630,14 @@ void ExclusiveMatrix::run_device_atomics() {
 
 // The target is another process that exits while the device holds its pages.
 void ExclusiveMatrix::run_process_exit() {
-    int to_child[2], to_parent[2];
-    ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(to_parent, O_CLOEXEC), 0);
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        auto mem = TestMemory::create(kind());
-        std::uint64_t msg[2] = {mem->skip_reason().empty() ? mem->addr() : 0, mem->mark_pages()};
-        char go;
-        if (::write(to_parent[1], msg, sizeof(msg)) != sizeof(msg) ||
-            ::read(to_child[0], &go, 1) != 1) {
-            ::_exit(1);
-        }
-        ::_exit(0);
-    }
-    UniqueFd w(to_child[1]), r(to_parent[0]);
-    ::close(to_child[0]);
-    ::close(to_parent[1]);
-    std::uint64_t msg[2] = {};
-    ASSERT_EQ(::read(r.get(), msg, sizeof(msg)), static_cast<ssize_t>(sizeof(msg)));
-    if (msg[0] == 0) {
-        ::write(w.get(), "x", 1);
-        ::waitpid(pid, nullptr, 0);
+    TargetProcess target(kind());
+    if (target.skipped()) {
+        target.exit_untouched();
         GTEST_SKIP() << "the child could not create " << kind_name(kind());
     }
-    const std::uint64_t addr = msg[0];
-    const std::size_t pages = msg[1];
+    const pid_t pid = target.pid();
+    const std::uint64_t addr = target.addr();
+    const std::size_t pages = target.mark_pages();
 
     dev_.emplace(Device::open());
     events_.emplace(EventFilter{dev_->counters().context_id, 0});
@@ -670,9 +652,8 @@ void ExclusiveMatrix::run_process_exit() {
     Counters c = dev_->counters();
     EXPECT_EQ(c.target_pid, static_cast<std::uint64_t>(pid));
 
-    ASSERT_EQ(::write(w.get(), "x", 1), 1);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    // Untouched: a CPU access would revoke the pages before the exit does.
+    const int status = target.exit_untouched();
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     auto st = dev_->status(addr, pages * kPage);
