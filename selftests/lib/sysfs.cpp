@@ -13,17 +13,17 @@ namespace devexcl::test {
 void write_file(const std::string& path, const std::string& value) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) {
-        throw_last_errno("open " + path);
+        throw_last_errno("open", path);
     }
     if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-        throw_last_errno("write " + path);
+        throw_last_errno("write", path);
     }
 }
 
 std::string read_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        throw_last_errno("open " + path);
+        throw_last_errno("open", path);
     }
     std::string out;
     char buf[4096];
@@ -32,7 +32,7 @@ std::string read_file(const std::string& path) {
         out.append(buf, static_cast<std::size_t>(n));
     }
     if (n < 0) {
-        throw_last_errno("read " + path);
+        throw_last_errno("read", path);
     }
     return out;
 }

@@ -16,8 +16,7 @@ int command_version(const Invocation& inv, std::ostream& out) {
     }
     struct stat st {};
     if (::stat(inv.device.c_str(), &st) != 0) {
-        const int err = errno;  // before the message string allocates
-        throw_errno(err, "stat " + inv.device);
+        throw_last_errno("stat", inv.device);
     }
     Device dev = Device::open(inv.device);
     Version v = dev.version();

@@ -19,8 +19,7 @@ StopSignals::StopSignals() {
     if (!fd_) {
         const int err = errno;
         ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-        errno = err;
-        throw_last_errno("signalfd");
+        throw_errno(err, "signalfd");
     }
 }
 

@@ -34,8 +34,7 @@ std::uint64_t user_ptr(const void* p) {
 Device Device::open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd) {
-        const int err = errno;  // before the message string allocates
-        throw_errno(err, "open " + path);
+        throw_last_errno("open", path);
     }
     return Device(std::move(fd));
 }
