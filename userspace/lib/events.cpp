@@ -11,16 +11,12 @@
 #include "devexcl/error.hpp"
 #include "devexcl/uapi.hpp"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
 namespace devexcl {
 
 namespace {
 
 // Appends the events of one DEVEXCL_CMD_EVENT message to `backlog`.
-void parse_event(nlmsghdr* nlh, std::deque<Event>* backlog) {
+void parse_event(const nlmsghdr* nlh, std::deque<Event>* backlog) {
     auto* gnlh = static_cast<genlmsghdr*>(nlmsg_data(nlh));
     if (nlh->nlmsg_type < NLMSG_MIN_TYPE || gnlh->cmd != DEVEXCL_CMD_EVENT) {
         return;
@@ -54,18 +50,9 @@ void parse_event(nlmsghdr* nlh, std::deque<Event>* backlog) {
     }
 }
 
-// Events that arrive before the subscription's ack.
-int on_event(nl_msg* msg, void* arg) {
-    parse_event(nlmsg_hdr(msg), static_cast<std::deque<Event>*>(arg));
-    return NL_OK;
-}
-
-// The kernel sends up to 16 KiB of events at once.
-constexpr std::size_t kReceiveBuffer = 64 * 1024;
-
 }  // namespace
 
-EventListener::EventListener(Filter filter, int rcvbuf) {
+EventListener::EventListener(EventFilter filter, int rcvbuf) {
     auto msg = socket_.message(DEVEXCL_CMD_SUBSCRIBE);
     if (filter.ctx_id != 0) {
         nla_put_u64(msg.get(), DEVEXCL_A_FILTER_CTX_ID, filter.ctx_id);
@@ -77,14 +64,14 @@ EventListener::EventListener(Filter filter, int rcvbuf) {
     // subscription's ack: no sequence check, and keep what arrives.
     nl_socket_disable_seq_check(socket_.get());
     socket_.transact(
-        msg.get(), [this](nl_msg* m) { on_event(m, &backlog_); }, "DEVEXCL_CMD_SUBSCRIBE");
+        msg.get(), [this](nl_msg* m) { parse_event(nlmsg_hdr(m), &backlog_); },
+        "DEVEXCL_CMD_SUBSCRIBE");
     int on = 1;
     // Drops are reported in-band (DEVEXCL_A_DROPPED); no ENOBUFS on read.
     ::setsockopt(socket_.fd(), SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on));
     if (rcvbuf > 0) {
         nl_socket_set_buffer_size(socket_.get(), rcvbuf, 0);
     }
-    buffer_.resize(kReceiveBuffer);
 }
 
 bool EventListener::receive(std::chrono::milliseconds timeout) {
@@ -101,22 +88,9 @@ bool EventListener::receive(std::chrono::milliseconds timeout) {
     }
     const std::size_t before = backlog_.size();
     // Read everything queued, parsing each datagram's messages in place.
-    for (;;) {
-        ssize_t got = ::recv(socket_.fd(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            throw_last_errno("receive devexcl events");
-        }
-        int n = static_cast<int>(got);
-        for (auto* nlh = reinterpret_cast<nlmsghdr*>(buffer_.data()); nlmsg_ok(nlh, n);
-             nlh = nlmsg_next(nlh, &n)) {
-            parse_event(nlh, &backlog_);
-        }
+    while (socket_.receive(
+        MSG_DONTWAIT, [this](const nlmsghdr* nlh) { parse_event(nlh, &backlog_); },
+        "receive devexcl events")) {
     }
     return backlog_.size() > before;
 }

@@ -13,10 +13,6 @@
 #include "devexcl/error.hpp"
 #include "devexcl/uapi.hpp"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
 namespace devexcl {
 
 namespace {
@@ -101,11 +97,8 @@ int on_error(sockaddr_nl*, nlmsgerr* err, void* arg) {
     return finish(static_cast<Outcome*>(arg), nlh);
 }
 
-int on_ack(nl_msg* msg, void* arg) {
-    return finish(static_cast<Outcome*>(arg), nlmsg_hdr(msg));
-}
-
-int on_finish(nl_msg* msg, void* arg) {
+// The ack of a request, or NLMSG_DONE of a dump.
+int on_end(nl_msg* msg, void* arg) {
     return finish(static_cast<Outcome*>(arg), nlmsg_hdr(msg));
 }
 
@@ -164,8 +157,8 @@ void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_re
     std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_clone(nl_socket_get_cb(sock_.get())),
                                                 nl_cb_put);
     nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &out);
-    nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &out);
-    nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &out);
+    nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_end, &out);
+    nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_end, &out);
     nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &out);
     check(nl_send_auto(sock_.get(), msg), what);
     while (!out.done) {
@@ -179,35 +172,48 @@ void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_re
     }
 }
 
+bool GenlSocket::receive(int flags, const std::function<void(const nlmsghdr*)>& on_message,
+                         const char* what) {
+    rx_.resize(kReceiveBuffer);
+    ssize_t got;
+    while ((got = ::recv(fd(), rx_.data(), rx_.size(), flags)) < 0 && errno == EINTR) {
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT)) {
+        return false;
+    }
+    if (got <= 0) {
+        const int err = got < 0 ? errno : EIO;
+        throw NetlinkError(err, what, got < 0 ? "recv failed" : "connection closed");
+    }
+    int n = static_cast<int>(got);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data()); nlmsg_ok(nlh, n);
+         nlh = nlmsg_next(const_cast<nlmsghdr*>(nlh), &n)) {
+        on_message(nlh);
+    }
+    return true;
+}
+
 void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>& on_reply,
                         const char* what) {
     check(nl_send_auto(sock_.get(), msg), what);
-    // One buffer for the whole dump: nl_recv() would allocate one per message.
-    rx_.resize(kStreamBuffer);
     bool ended = false;  // the kernel's last message was read: the socket is clean
+    std::optional<ExchangeEnd> end;
     try {
-        for (;;) {
-            ssize_t got = ::recv(fd(), rx_.data(), rx_.size(), 0);
-            const int recv_errno = errno;
-            if (got < 0 && recv_errno == EINTR) {
-                continue;
-            }
-            if (got <= 0) {
-                throw NetlinkError(got < 0 ? recv_errno : EIO, what,
-                                   got < 0 ? "recv failed" : "connection closed");
-            }
-            int n = static_cast<int>(got);
-            for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx_.data()); nlmsg_ok(nlh, n);
-                 nlh = nlmsg_next(nlh, &n)) {
-                if (auto end = exchange_end(nlh)) {
-                    ended = true;
-                    if (end->error != 0) {
-                        throw NetlinkError(end->error, what, end->extack);
+        while (!ended) {
+            // One buffer for the whole dump: nl_recv() would allocate one per message.
+            receive(
+                0,
+                [&](const nlmsghdr* nlh) {
+                    if (ended) {
+                        return;
                     }
-                    return;
-                }
-                on_reply(nlh);
-            }
+                    if ((end = exchange_end(nlh))) {
+                        ended = true;
+                        return;
+                    }
+                    on_reply(nlh);
+                },
+                what);
         }
     } catch (...) {
         // Given up mid-dump (a failed recv, or the consumer threw): the
@@ -216,6 +222,9 @@ void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>&
             reconnect();
         }
         throw;
+    }
+    if (end->error != 0) {
+        throw NetlinkError(end->error, what, end->extack);
     }
 }
 

@@ -39,10 +39,8 @@ struct EventFilter {
 // process is entitled to (its own contexts', or all with CAP_SYS_ADMIN).
 class EventListener {
 public:
-    using Filter = EventFilter;
-
     // `rcvbuf`: the socket's receive buffer in bytes (0: the default).
-    explicit EventListener(Filter filter = Filter{}, int rcvbuf = 0);
+    explicit EventListener(EventFilter filter = EventFilter{}, int rcvbuf = 0);
 
     // The next event, waiting up to `timeout`; nullopt on timeout.
     std::optional<Event> next(std::chrono::milliseconds timeout);
@@ -61,7 +59,6 @@ private:
 
     GenlSocket socket_;
     std::deque<Event> backlog_;
-    std::vector<unsigned char> buffer_;
 };
 
 }  // namespace devexcl

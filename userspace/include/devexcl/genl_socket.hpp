@@ -48,8 +48,15 @@ public:
     void stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>& on_reply,
                 const char* what = "netlink dump");
 
+    // Receives one datagram (retrying on EINTR) into the socket's buffer
+    // and hands each of its messages over in place. False if `flags` has
+    // MSG_DONTWAIT and nothing is queued. Throws NetlinkError, EIO when the
+    // socket was closed.
+    bool receive(int flags, const std::function<void(const nlmsghdr*)>& on_message,
+                 const char* what);
+
     // Large enough for the module's biggest dump message (64 KiB).
-    static constexpr std::size_t kStreamBuffer = 128 * 1024;
+    static constexpr std::size_t kReceiveBuffer = 128 * 1024;
 
 private:
     std::unique_ptr<nl_sock, void (*)(nl_sock*)> sock_;
