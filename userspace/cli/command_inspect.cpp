@@ -1,6 +1,7 @@
 // inspect PID ADDR [LEN] | vma PID ADDR | tree PID ADDR: rmap inspection.
 // Ranges beyond one ioctl's records stream through the netlink dump.
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "anon_vma_tree.hpp"
 #include "commands.hpp"
@@ -18,16 +19,17 @@ int command_inspect(const Invocation& inv, std::ostream& out) {
     }
     const pid_t pid = parse_pid(inv.args[0]);
     const std::uint64_t addr = parse_number(inv.args[1], "address");
-    Device dev = Device::open(inv.device);
     InspectReporter rep{out, inv.json};
     if (inv.args.size() == 2) {
-        rep.page(pid, dev.inspect_page(pid, addr));
+        rep.page(pid, Device::open(inv.device).inspect_page(pid, addr));
         return 0;
     }
     const std::uint64_t length = parse_size(inv.args[2], "length");
-    const std::uint64_t page = dev.version().page_size;
+    // The kernel's page size is ours: no device context just to ask.
+    const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     if (length / page <= DEVEXCL_MAX_RANGE_RECORDS) {
-        rep.range(pid, addr, page, dev.inspect_range(pid, addr, length, /*walk_rmap=*/true));
+        rep.range(pid, addr, page,
+                  Device::open(inv.device).inspect_range(pid, addr, length, /*walk_rmap=*/true));
         return 0;
     }
     // More than one ioctl's worth: stream the netlink dump, never holding it.

@@ -38,7 +38,7 @@ WatchArgs parse_watch_args(const std::vector<std::string>& args) {
         } else if (a == "--count") {
             w.count = parse_number(value(), "count");
         } else if (!w.seconds && !a.empty() && a[0] != '-') {
-            w.seconds = static_cast<double>(parse_number(a, "seconds"));
+            w.seconds = parse_seconds(a);
         } else {
             throw UsageError("usage: watch [--pid P] [--ctx ID] [--count N] [SECONDS]");
         }
@@ -62,6 +62,9 @@ bool has_sys_admin() {
 
 int command_watch(const Invocation& inv, std::ostream& out) {
     const WatchArgs w = parse_watch_args(inv.args);
+    if (w.count && *w.count == 0) {
+        return 0;
+    }
     StopSignals stop;
     EventListener listener(w.filter);
     if (!has_sys_admin()) {
@@ -70,9 +73,6 @@ int command_watch(const Invocation& inv, std::ostream& out) {
     }
     Reporter rep{out, inv.json};
     std::uint64_t seen = 0;
-    if (w.count && *w.count == 0) {
-        return 0;
-    }
     pump_events(listener, stop, PumpUntil{deadline_after(w.seconds)}, out, [&](const Event& e) {
         rep.event(e);
         return !w.count || ++seen < *w.count;

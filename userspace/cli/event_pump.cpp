@@ -21,8 +21,9 @@ std::chrono::steady_clock::time_point deadline_after(const std::optional<double>
 void pump_events(EventListener& listener, const StopSignals& stop, const PumpUntil& until,
                  std::ostream& out, const std::function<bool(const Event&)>& on_event) {
     using clock = std::chrono::steady_clock;
-    for (;;) {
-        // Drain what has arrived before looking at the clock or the signals.
+    for (bool stopping = false;;) {
+        // Drain what has arrived before looking at the clock or the signals;
+        // what arrived with a stop is still reported.
         while (auto e = listener.next(std::chrono::milliseconds(0))) {
             if (!on_event(*e)) {
                 out.flush();
@@ -31,7 +32,7 @@ void pump_events(EventListener& listener, const StopSignals& stop, const PumpUnt
         }
         out.flush();
         const auto now = clock::now();
-        if (now >= until.deadline) {
+        if (stopping || now >= until.deadline) {
             return;
         }
         int timeout_ms = -1;
@@ -47,20 +48,10 @@ void pump_events(EventListener& listener, const StopSignals& stop, const PumpUnt
         if (n < 0 && errno != EINTR) {
             throw_last_errno("poll");
         }
-        bool stopping = n > 0 && fds[0].revents != 0;
+        stopping = n > 0 && fds[0].revents != 0;
         if (n > 0 && until.end_of_input && fds[2].revents != 0) {
             char buf[256];
             stopping = stopping || ::read(STDIN_FILENO, buf, sizeof(buf)) <= 0;
-        }
-        if (stopping) {
-            // What arrived with the stop is still reported.
-            while (auto e = listener.next(std::chrono::milliseconds(0))) {
-                if (!on_event(*e)) {
-                    break;
-                }
-            }
-            out.flush();
-            return;
         }
     }
 }

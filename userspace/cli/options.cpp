@@ -62,6 +62,15 @@ pid_t parse_pid(const std::string& text) {
     return static_cast<pid_t>(v);
 }
 
+double parse_seconds(const std::string& text) {
+    char* end = nullptr;
+    const double secs = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(secs >= 0)) {
+        throw UsageError("invalid seconds '" + text + "'");
+    }
+    return secs;
+}
+
 std::uint64_t parse_size(const std::string& text, const std::string& what) {
     if (text.empty()) {
         throw UsageError("invalid " + what + ": empty");

@@ -31,6 +31,8 @@ std::uint64_t parse_size(const std::string& text, const std::string& what);
 std::uint64_t parse_number(const std::string& text, const std::string& what);
 // Parses a pid: a number in [1, INT_MAX].
 pid_t parse_pid(const std::string& text);
+// Parses a duration in seconds, fractions allowed ("1.5"); not negative.
+double parse_seconds(const std::string& text);
 
 std::string usage();
 

@@ -40,6 +40,13 @@ std::string range_cells(std::uint64_t start, std::uint64_t page_size, const Page
     return hex(start + run.first * page_size);
 }
 
+// Table mode: the events a listener lost before the next one it got.
+void print_lost(std::ostream& out, std::uint64_t lost) {
+    if (lost != 0) {
+        out << "(" << lost << " event(s) lost before this one)\n";
+    }
+}
+
 }  // namespace
 
 void Reporter::mark(pid_t pid, const MarkResult& result) const {
@@ -203,15 +210,13 @@ void Reporter::revocation(const Revocation& r, std::uint64_t lost) const {
         j.field("cause", to_string(r.cause)).field("trigger_pid", r.trigger_pid);
         j.field("trigger_comm", r.trigger_comm);
         if (lost != 0) {
-            j.field("lost_before", lost);
+            j.field("dropped", lost);
         }
         j.end_object();
         out << j.str() << '\n';
         return;
     }
-    if (lost != 0) {
-        out << "(" << lost << " revocation(s) lost before this one)\n";
-    }
+    print_lost(out, lost);
     out << "revoked #" << r.seq << ": " << r.npages << " page(s) from " << hex(r.start)
         << ", cause " << to_string(r.cause) << ", by pid " << r.trigger_pid << " ("
         << r.trigger_comm << ")\n";
@@ -254,9 +259,7 @@ void Reporter::event(const Event& e) const {
     }
     char stamp[32];
     std::snprintf(stamp, sizeof(stamp), "%12.6f", static_cast<double>(e.timestamp_ns) / 1e9);
-    if (e.dropped != 0) {
-        out << "(" << e.dropped << " event(s) lost before this one)\n";
-    }
+    print_lost(out, e.dropped);
     out << stamp << " ctx " << hex(e.ctx_id) << " pid " << e.target_pid << " #" << e.seq << ' '
         << to_string(e.cause) << ' ' << hex(e.start) << '-' << hex(e.end) << ' ' << e.npages
         << (e.npages == 1 ? " page" : " pages") << " by ";

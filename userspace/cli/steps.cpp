@@ -1,7 +1,5 @@
 #include "steps.hpp"
 
-#include <cstdlib>
-
 namespace devexcl::cli {
 
 namespace {
@@ -57,12 +55,7 @@ Step parse_one(const std::vector<std::string>& w) {
         need(w, 0, 1, "hold [SECONDS]");
         s.kind = StepKind::Hold;
         if (w.size() == 2) {
-            char* end = nullptr;
-            double secs = std::strtod(w[1].c_str(), &end);
-            if (end == w[1].c_str() || *end != '\0' || !(secs >= 0)) {
-                throw UsageError("invalid seconds '" + w[1] + "'");
-            }
-            s.seconds = secs;
+            s.seconds = parse_seconds(w[1]);
         }
     } else if (cmd == "counters" || cmd == "revocations") {
         need(w, 0, 0, cmd.c_str());

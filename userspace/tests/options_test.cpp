@@ -10,6 +10,7 @@
 using devexcl::cli::Invocation;
 using devexcl::cli::parse_invocation;
 using devexcl::cli::parse_number;
+using devexcl::cli::parse_seconds;
 using devexcl::cli::parse_size;
 using devexcl::cli::run_command;
 using devexcl::cli::UsageError;
@@ -78,4 +79,14 @@ TEST(Options, WatchAndStatsRejectBadArgumentsBeforeTouchingTheKernel) {
          }) {
         EXPECT_THROW(run_command(parse_invocation(args), out), UsageError) << args.back();
     }
+}
+
+// `watch` and `hold` read SECONDS alike: fractions allowed, never negative.
+TEST(Options, SecondsTakeFractionsButNotNegativesOrJunk) {
+    EXPECT_DOUBLE_EQ(parse_seconds("1.5"), 1.5);
+    EXPECT_DOUBLE_EQ(parse_seconds("60"), 60.0);
+    EXPECT_THROW(parse_seconds("-1"), UsageError);
+    EXPECT_THROW(parse_seconds("1s"), UsageError);
+    EXPECT_THROW(parse_seconds(""), UsageError);
+    EXPECT_THROW(parse_seconds("nan"), UsageError);
 }
