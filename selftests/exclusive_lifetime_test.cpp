@@ -21,6 +21,7 @@
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
 #include "lib/target_process.hpp"
+#include "lib/wait.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -150,10 +151,12 @@ TEST_F(Lifetime, AMarkOfAGibibyteIsKillable) {
     }
     // Kill it once the mark is under way (a bounded wait, not a timed assertion).
     std::uint64_t marked = 0;
-    for (int i = 0; i < 10000 && marked == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        marked = stats.read().at("pages_marked") - before;
-    }
+    wait_until(
+        [&] {
+            marked = stats.read().at("pages_marked") - before;
+            return marked != 0;
+        },
+        std::chrono::seconds(10));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);

@@ -28,6 +28,7 @@
 #include "lib/memory_kinds.hpp"
 #include "lib/run_as.hpp"
 #include "lib/sysfs.hpp"
+#include "lib/wait.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -360,17 +361,14 @@ TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
         (void)*mem->word(0);
     }
     // Wait until the kernel tried to deliver all of them.
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (true) {
-        auto s = stats.read();
-        std::uint64_t tried = (s["events_sent"] - stats_before["events_sent"]) +
-                              (s["events_dropped"] - stats_before["events_dropped"]);
-        if (tried >= static_cast<std::uint64_t>(kEvents) ||
-            std::chrono::steady_clock::now() > deadline) {
-            break;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
+    wait_until(
+        [&] {
+            auto s = stats.read();
+            return (s["events_sent"] - stats_before["events_sent"]) +
+                       (s["events_dropped"] - stats_before["events_dropped"]) >=
+                   static_cast<std::uint64_t>(kEvents);
+        },
+        30s, 10ms);
     std::vector<Event> got = listener.drain(200ms);
     ASSERT_FALSE(got.empty());
     ASSERT_LT(got.size(), static_cast<std::size_t>(kEvents)) << "nothing overflowed";

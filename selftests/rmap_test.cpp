@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,6 +27,7 @@
 #include "lib/process_chain.hpp"
 #include "lib/run_as.hpp"
 #include "lib/sysfs.hpp"
+#include "lib/wait.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -223,9 +223,7 @@ TEST_F(Rmap, CowAfterForkSplitsOneSharedPageIntoTwo) {
 
 // The state letter of /proc/PID/stat, after the parenthesised comm.
 char process_state(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
+    const std::string line = read_file("/proc/" + std::to_string(pid) + "/stat");
     const std::size_t paren = line.rfind(')');
     return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
 }
@@ -258,9 +256,7 @@ TEST_F(Rmap, AMappingIsNamedAfterALiveThreadOnceItsLeaderHasExited) {
     ASSERT_EQ(::read(tid_pipe[0], &heir, sizeof(heir)), static_cast<ssize_t>(sizeof(heir)));
     ::close(tid_pipe[0]);
     // A zombie leader has been through exit_mm(), which moves mm->owner.
-    for (int i = 0; i < 10000 && process_state(child) != 'Z'; ++i) {
-        ::usleep(1000);
-    }
+    wait_until([&] { return process_state(child) == 'Z'; }, std::chrono::seconds(10));
     EXPECT_EQ(process_state(child), 'Z') << "the leader never exited";
 
     PageInspection p = dev().inspect_page(::getpid(), mem->addr());
