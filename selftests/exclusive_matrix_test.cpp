@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -52,40 +53,42 @@ enum class Op {
     DeviceAtomicsWithCpuThreads,
 };
 
-// Every operation of the matrix, in test order, with the name its cases carry.
-struct OpName {
+// Every operation of the matrix, in test order: the name its cases carry,
+// and the cause of every revocation it makes (it may make none).
+struct OpInfo {
     Op op;
     const char* name;
+    Cause cause;
 };
-constexpr OpName kOpNames[] = {
-    {Op::CpuRead, "CpuRead"},
-    {Op::CpuWrite, "CpuWrite"},
-    {Op::Fork, "ForkThenBothWrite"},
-    {Op::MprotectRoThenRw, "MprotectRoThenRw"},
-    {Op::Munmap, "Munmap"},
-    {Op::MadvDontneed, "MadvDontneed"},
-    {Op::MremapMove, "MremapMove"},
-    {Op::ProcessExit, "ProcessExit"},
-    {Op::GupProcessVmReadv, "GupProcessVmReadv"},
-    {Op::GupProcMem, "GupProcMem"},
-    {Op::MarkTwice, "MarkTwice"},
-    {Op::SecondContext, "MarkFromSecondContext"},
-    {Op::Release, "Release"},
-    {Op::DeviceAtomicsWithCpuThreads, "DeviceAtomicsWithCpuThreads"},
+constexpr OpInfo kOpInfos[] = {
+    {Op::CpuRead, "CpuRead", Cause::CpuFault},
+    {Op::CpuWrite, "CpuWrite", Cause::CpuFault},
+    {Op::Fork, "ForkThenBothWrite", Cause::ProtectionPage},
+    {Op::MprotectRoThenRw, "MprotectRoThenRw", Cause::ProtectionVma},
+    {Op::Munmap, "Munmap", Cause::Unmap},
+    {Op::MadvDontneed, "MadvDontneed", Cause::Clear},
+    {Op::MremapMove, "MremapMove", Cause::Unmap},
+    {Op::ProcessExit, "ProcessExit", Cause::Release},
+    {Op::GupProcessVmReadv, "GupProcessVmReadv", Cause::CpuFault},
+    {Op::GupProcMem, "GupProcMem", Cause::CpuFault},
+    {Op::MarkTwice, "MarkTwice", Cause::None},
+    {Op::SecondContext, "MarkFromSecondContext", Cause::OtherDevice},
+    {Op::Release, "Release", Cause::Released},
+    {Op::DeviceAtomicsWithCpuThreads, "DeviceAtomicsWithCpuThreads", Cause::CpuFault},
 };
 
-const char* op_name(Op op) {
-    for (const OpName& o : kOpNames) {
+const OpInfo& op_info(Op op) {
+    for (const OpInfo& o : kOpInfos) {
         if (o.op == op) {
-            return o.name;
+            return o;
         }
     }
-    return "Unknown";
+    std::abort();  // every Op has a row
 }
 
 std::vector<Op> all_ops() {
     std::vector<Op> ops;
-    for (const OpName& o : kOpNames) {
+    for (const OpInfo& o : kOpInfos) {
         ops.push_back(o.op);
     }
     return ops;
@@ -105,7 +108,8 @@ protected:
 
     MemoryKind kind() const { return std::get<0>(GetParam()); }
     Op op() const { return std::get<1>(GetParam()); }
-    std::size_t n() const { return mem_ ? mem_->mark_pages() : exit_pages_; }
+    // ProcessExit has no mem_: its child's memory is what mark_ covers.
+    std::size_t n() const { return mem_ ? mem_->mark_pages() : mark_.pages.size(); }
     std::uint64_t mark_length() const { return n() * kPage; }
     bool held(std::size_t i) const { return mark_.pages[i].code == MarkCode::Marked; }
     // 6.1 converts every PTE of a THP when it marks the head, held or not.
@@ -120,8 +124,7 @@ protected:
         }
         dev_.emplace(Device::open());
         events_.emplace(EventFilter{dev_->counters().context_id, 0});
-        mark_addr_ = mem_->addr();
-        mark_ = dev_->mark(mark_addr_, mark_length());
+        mark_ = dev_->mark(mem_->addr(), mark_length());
         check_mark_results(mark_, *mem_);
         if (HasFatalFailure()) {
             return;  // the helper's ASSERT left mark_ too short to index
@@ -163,7 +166,7 @@ protected:
             return;  // pages are revoked, re-acquired and revoked again
         }
         std::uint64_t lost = 0;
-        for (const PageStatus& st : dev_->status(mark_addr_, mark_length())) {
+        for (const PageStatus& st : dev_->status(mark_.start, mark_length())) {
             lost += st.device == DeviceState::Revoked;
         }
         EXPECT_EQ(revoked_pages, lost);
@@ -256,36 +259,6 @@ protected:
         EXPECT_EQ(log.back().trigger_pid, static_cast<std::uint64_t>(::getpid()));
     }
 
-    // The cause every revocation of this case has (none may happen at all).
-    Cause expected_cause() const {
-        switch (op()) {
-            case Op::CpuRead:
-            case Op::CpuWrite:
-            case Op::GupProcessVmReadv:
-            case Op::GupProcMem:
-            case Op::DeviceAtomicsWithCpuThreads:
-                return Cause::CpuFault;
-            case Op::Fork:
-                return Cause::ProtectionPage;
-            case Op::MprotectRoThenRw:
-                return Cause::ProtectionVma;
-            case Op::Munmap:
-            case Op::MremapMove:
-                return Cause::Unmap;
-            case Op::MadvDontneed:
-                return Cause::Clear;
-            case Op::ProcessExit:
-                return Cause::Release;
-            case Op::SecondContext:
-                return Cause::OtherDevice;
-            case Op::Release:
-                return Cause::Released;
-            case Op::MarkTwice:
-                return Cause::None;
-        }
-        return Cause::None;
-    }
-
     void run_cpu_read();
     void run_cpu_write();
     void run_fork();
@@ -304,8 +277,6 @@ protected:
     std::optional<Device> dev_;
     std::optional<EventListener> events_;
     MarkResult mark_;
-    std::uint64_t mark_addr_ = 0;  // where the device marked (mremap moves mem_)
-    std::size_t exit_pages_ = 0;   // ProcessExit: the child's pages
 };
 
 void ExclusiveMatrix::run_cpu_read() {
@@ -642,8 +613,6 @@ void ExclusiveMatrix::run_process_exit() {
     dev_.emplace(Device::open());
     events_.emplace(EventFilter{dev_->counters().context_id, 0});
     dev_->bind(pid);
-    mark_addr_ = addr;
-    exit_pages_ = pages;
     mark_ = dev_->mark(addr, pages * kPage);
     ASSERT_EQ(mark_.pages.size(), pages);
     for (std::size_t i = 0; i < pages; ++i) {
@@ -731,7 +700,7 @@ TEST_P(ExclusiveMatrix, Case) {
             break;
     }
     if (!HasFatalFailure()) {
-        check_events(expected_cause(), ::getpid());
+        check_events(op_info(op()).cause, ::getpid());
     }
 }
 
@@ -740,7 +709,7 @@ INSTANTIATE_TEST_SUITE_P(KindsByOperations, ExclusiveMatrix,
                                           testing::ValuesIn(all_ops())),
                          [](const testing::TestParamInfo<ExclusiveMatrix::ParamType>& info) {
                              return std::string(kind_name(std::get<0>(info.param))) + "_" +
-                                    op_name(std::get<1>(info.param));
+                                    op_info(std::get<1>(info.param)).name;
                          });
 
 }  // namespace
