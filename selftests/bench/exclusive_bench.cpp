@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/populated.hpp"
 #include "bench/timing.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -31,19 +32,7 @@ using namespace devexcl::bench;
 
 namespace {
 
-const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 constexpr int kRounds = 5;
-
-Mapping populated(std::size_t length) {
-    Mapping m(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    if (::madvise(m.data(), length, MADV_NOHUGEPAGE) != 0) {
-        throw_last_errno("madvise(MADV_NOHUGEPAGE)");
-    }
-    for (std::size_t off = 0; off < length; off += kPage) {
-        m.as<char>()[off] = 1;
-    }
-    return m;
-}
 
 // Touching every page faults device-exclusive entries back to the CPU.
 void cpu_touch(Mapping& m) {

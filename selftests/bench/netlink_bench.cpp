@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/populated.hpp"
 #include "bench/timing.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -34,7 +35,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 constexpr int kRounds = 3;
 
 // Latencies from a CPU write fault on a held page to its event arriving.
@@ -84,11 +84,7 @@ void bench_latency() {
 void bench_dump() {
     const std::size_t length = 1UL << 30;
     const std::size_t pages = length / kPage;
-    Mapping big(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
-    ::madvise(big.data(), length, MADV_NOHUGEPAGE);
-    for (std::size_t i = 0; i < pages; i += 16) {
-        big.as<char>()[i * kPage] = 1;
-    }
+    Mapping big = populated(length, 16, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
     const pid_t me = ::getpid();
 
     Device dev = Device::open();
@@ -276,12 +272,8 @@ void bench_fault_overhead() {
     const std::size_t length = 32UL << 20;
     const std::size_t pages = length / kPage;
     constexpr int kCycles = 11;
-    Mapping buf(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    ::madvise(buf.data(), length, MADV_NOHUGEPAGE);
+    Mapping buf = populated(length);
     ::madvise(buf.data(), length, MADV_DONTFORK);  // no COW sharing with the listener
-    for (std::size_t off = 0; off < length; off += kPage) {
-        buf.as<char>()[off] = 1;
-    }
     Device dev = Device::open();
     Device other = Device::open();
     pin_to_cpu(0);

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/populated.hpp"
 #include "bench/timing.hpp"
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -32,12 +33,10 @@ using namespace devexcl::bench;
 
 namespace {
 
-const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-
 UniqueFd open_or_throw(const char* path) {
     UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        throw_last_errno(std::string("open ") + path);
+        throw_last_errno("open", path);
     }
     return fd;
 }
@@ -99,11 +98,7 @@ void bench_range() {
     constexpr int kRounds = 7;
     const std::size_t length = 64UL << 20;
     const std::size_t pages = length / kPage;
-    Mapping buf(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    ::madvise(buf.data(), length, MADV_NOHUGEPAGE);
-    for (std::size_t off = 0; off < length; off += kPage) {
-        buf.as<char>()[off] = 1;
-    }
+    Mapping buf = populated(length);
     Device dev = Device::open();
     std::vector<double> procfs, bare, walked;
     // Warm all three up, then alternate them so that they share the machine.
