@@ -13,15 +13,10 @@ out=${2:?usage: mkinitramfs.sh KDIR OUT.cpio}
 vm_out="$DEVEXCL_BUILD/vm"
 modroot="$(dirname "$kdir")/modroot"
 
-required=(
-	"$DEVEXCL_ROOT/devexcl.ko"
-	"$vm_out/devexcl" "$vm_out/devexcl-demo" "$vm_out/devexcl_selftests"
-	"$vm_out/exclusive_bench" "$vm_out/netlink_bench" "$vm_out/rmap_bench"
-	"$vm_out/hmm-tests-exclusive"
-	"$vm_out/run_tests.sh" "$vm_out/run_peer.sh"
-	/bin/busybox
-)
-for f in "${required[@]}"; do
+# The VM's programs are what selftests/Makefile installed in build/vm: that
+# Makefile is the one list of them.
+mapfile -t vm_programs < <(find "$vm_out" -maxdepth 1 -type f -perm -u+x | LC_ALL=C sort)
+for f in "$DEVEXCL_ROOT/devexcl.ko" "$vm_out/devexcl_selftests" "$vm_out/devexcl"; do
 	[ -e "$f" ] || die "missing $f (run 'make' first)"
 done
 command -v busybox >/dev/null || die "busybox-static is not installed"
@@ -39,8 +34,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
 install -m 0644 "$DEVEXCL_ROOT/devexcl.ko" "$stage/opt/devexcl/"
-# Everything between the module (first) and busybox (last).
-install -m 0755 "${required[@]:1:${#required[@]}-2}" "$stage/opt/devexcl/"
+install -m 0755 "${vm_programs[@]}" "$stage/opt/devexcl/"
 install -m 0755 "$DEVEXCL_ROOT"/scripts/guest/*.sh "$stage/opt/devexcl/"
 cp -a "$modroot"/lib/modules/. "$stage/lib/modules/"
 

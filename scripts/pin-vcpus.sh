@@ -59,16 +59,18 @@ if [ "$host_cpus" -gt "$vcpus" ]; then
 else
 	others=${allowed[host_cpus - 1]}
 fi
+declare -A is_vcpu=()
+for k in "${!vcpu_tid[@]}"; do
+	tid=${vcpu_tid[$k]}
+	is_vcpu[$tid]=1
+	taskset -p -c "${allowed[k % host_cpus]}" "$tid" >/dev/null ||
+		die "pin-vcpus: could not pin vCPU $k (thread $tid)"
+done
 for task in /proc/"$qemu_pid"/task/*; do
 	tid=${task##*/}
-	comm=$(cat "$task/comm" 2>/dev/null) || continue
-	if [[ $comm =~ ^CPU\ ([0-9]+)/ ]]; then
-		cpus=${allowed[BASH_REMATCH[1] % host_cpus]}
-	else
-		cpus=$others
-	fi
+	[ -z "${is_vcpu[$tid]:-}" ] || continue
 	# A thread may end between the listing and here.
-	taskset -p -c "$cpus" "$tid" >/dev/null 2>&1 || [ ! -d "$task" ] ||
-		die "pin-vcpus: could not pin thread $tid ($comm) to CPU(s) $cpus"
+	taskset -p -c "$others" "$tid" >/dev/null 2>&1 || [ ! -d "$task" ] ||
+		die "pin-vcpus: could not pin thread $tid to CPU(s) $others"
 done
 log "pinned QEMU's vCPUs 0.. to host CPUs ${allowed[*]:0:vcpus}, its other threads to $others"
