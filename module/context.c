@@ -138,6 +138,25 @@ struct mm_struct *devexcl_get_pid_mm(struct pid *pid)
 }
 
 /**
+ * devexcl_get_tgid() - the thread group of a process
+ * @pid: the process, or one of its threads
+ *
+ * Return: its thread-group pid, referenced (put_pid() it), or NULL if the
+ * process is gone.
+ */
+struct pid *devexcl_get_tgid(struct pid *pid)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct pid *tgid;
+
+	if (!task)
+		return NULL;
+	tgid = get_task_pid(task, PIDTYPE_TGID);
+	put_task_struct(task);
+	return tgid;
+}
+
+/**
  * devexcl_get_target_mm() - devexcl_get_pid_mm() by number
  * @nr: the pid in the caller's pid namespace
  *
@@ -187,7 +206,6 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 {
 	struct devexcl_event_source *events;
 	struct devexcl_bind req;
-	struct task_struct *task;
 	struct mm_struct *mm;
 	struct pid *pid, *target;
 	long ret;
@@ -200,20 +218,15 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 	if (IS_ERR(pid))
 		return PTR_ERR(pid);
 
-	task = get_pid_task(pid, PIDTYPE_PID);
+	mm = devexcl_get_pid_mm(pid);
+	target = IS_ERR(mm) ? NULL : devexcl_get_tgid(pid);
 	put_pid(pid);
-	if (!task)
-		return -ESRCH;
-	if (!devexcl_may_act_on(task)) {
-		ret = -EPERM;
-		goto out_task;
-	}
-	mm = get_task_mm(task);
-	if (!mm) {
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (!target) {
 		ret = -ESRCH;
-		goto out_task;
+		goto out_mm;
 	}
-	target = get_task_pid(task, PIDTYPE_TGID);
 	events = devexcl_event_source_new(ctx->id, ctx->owner, target);
 	if (!events) {
 		ret = -ENOMEM;
@@ -239,8 +252,6 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 out_mm:
 	put_pid(target);
 	mmput(mm);
-out_task:
-	put_task_struct(task);
 	return ret;
 }
 

@@ -101,6 +101,7 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg);
 struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx);
 bool devexcl_may_act_on(struct task_struct *task);
 struct mm_struct *devexcl_get_pid_mm(struct pid *pid);
+struct pid *devexcl_get_tgid(struct pid *pid);
 struct mm_struct *devexcl_get_target_mm(u64 nr);
 int devexcl_validate_range(u64 start, u64 length);
 

@@ -448,14 +448,9 @@ static struct subscriber *find_subscriber(struct sock *sk)
 static struct pid *find_get_tgid(u32 nr)
 {
 	struct pid *pid = find_get_pid(nr);
-	struct task_struct *task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-	struct pid *tgid = NULL;
+	struct pid *tgid = pid ? devexcl_get_tgid(pid) : NULL;
 
 	put_pid(pid);
-	if (task) {
-		tgid = get_task_pid(task, PIDTYPE_TGID);
-		put_task_struct(task);
-	}
 	return tgid;
 }
 
