@@ -119,11 +119,32 @@ void devexcl_remove_regions(struct devexcl_ctx *ctx, bool only_unused);
 /* rmap.c */
 #define DEVEXCL_INSPECT_CHUNK 256
 struct devexcl_inspect_buf;
+
+/**
+ * struct devexcl_page_sink - takes inspected pages one at a time, in order
+ * @next: room for the next record, up to @end: records go there without a
+ *	call while the sink has an array open
+ * @end: see @next
+ * @record: returns room for the next page's record when @next is @end; it
+ *	cannot fail, so its owner makes room for a record a page before
+ *	asking for pages
+ * @empty: takes a page whose record would be zero but for its address,
+ *	@pte_kind and @pte_flags (struct devexcl_empty_run)
+ */
+struct devexcl_page_sink {
+	struct devexcl_page_info *next;
+	struct devexcl_page_info *end;
+	struct devexcl_page_info *(*record)(struct devexcl_page_sink *sink);
+	void (*empty)(struct devexcl_page_sink *sink, unsigned long addr,
+		      u8 pte_kind, u32 pte_flags);
+};
+
 struct devexcl_inspect_buf *devexcl_inspect_buf_alloc(void);
 void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf);
 void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
 			   unsigned long addr, unsigned long n, bool walk_rmaps,
-			   bool show_pfn, struct devexcl_page_info *out);
+			   bool show_pfn, struct devexcl_page_info *out,
+			   struct devexcl_page_sink *sink);
 long devexcl_ioctl_inspect_page(void __user *uarg);
 long devexcl_ioctl_inspect_range(void __user *uarg);
 long devexcl_ioctl_inspect_vma(void __user *uarg);

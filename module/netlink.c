@@ -41,6 +41,14 @@
 
 /* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
 #define DEVEXCL_DUMP_SKB_SIZE SKB_WITH_OVERHEAD(SZ_64K)
+/*
+ * Pages one dump message covers at most: with runs of empty pages a
+ * message could otherwise walk a whole sparse address space under the
+ * mmap_lock, in one callback.
+ */
+#define DEVEXCL_DUMP_MAX_PAGES 8192UL
+/* With runs, a message stops taking chunks of fewer pages than this. */
+#define DEVEXCL_DUMP_MIN_CHUNK 64UL
 /* Events sent at once to one subscriber: one skb of this size. */
 #define DEVEXCL_EVENT_SKB_SIZE SKB_WITH_OVERHEAD(SZ_16K)
 /* Subscribers at once: a bound on the work each event costs. */
@@ -652,12 +660,118 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 	return 0;
 }
 
+/*
+ * Reserves an attribute whose payload starts 8-byte aligned, after a pad
+ * attribute if needed: records hold u64s, and nla_reserve_64bit() pads
+ * only where unaligned access is slow, not on x86.
+ */
+static struct nlattr *dump_reserve_aligned(struct sk_buff *skb, int type,
+					   int len)
+{
+	if (!IS_ALIGNED((unsigned long)skb_tail_pointer(skb) + NLA_HDRLEN, 8) &&
+	    !nla_reserve(skb, DEVEXCL_A_PAD, 0))
+		return NULL;
+	return nla_reserve(skb, type, len);
+}
+
+/* Room a chunk of @n pages may take in a message: see struct dump_message. */
+static size_t dump_chunk_room(unsigned long n)
+{
+	return n * sizeof(struct devexcl_page_info) + 2 * NLA_HDRLEN;
+}
+
+/*
+ * One dump message being filled with runs of empty pages and arrays of
+ * the other pages' records, always extending the last attribute in the
+ * skb. A page takes at most a record: a new array's pad and header come
+ * after a run, whose 28 bytes or more are less than the record it
+ * replaced, so n pages never take more than dump_chunk_room(n). Records
+ * of the open array are written at the skb's tail through the sink's
+ * next pointer, and put into the skb by dump_sync_records().
+ */
+struct dump_message {
+	struct devexcl_page_sink sink;
+	struct sk_buff *skb;
+	struct nlattr *records;		/* the open DEVEXCL_A_PAGE_INFOS, or NULL */
+	struct devexcl_empty_run *run;	/* the open run, or NULL */
+	/* Where pages go if the bound above were wrong: the message is then dropped. */
+	bool overflow;
+	struct devexcl_page_info scratch;
+};
+
+/* Puts the records written at the tail into the skb and the open array. */
+static void dump_sync_records(struct dump_message *msg)
+{
+	unsigned int len;
+
+	if (!msg->records)
+		return;
+	len = (u8 *)msg->sink.next - skb_tail_pointer(msg->skb);
+	skb_put(msg->skb, len);
+	msg->records->nla_len += len;
+}
+
+static struct devexcl_page_info *dump_record(struct devexcl_page_sink *sink)
+{
+	struct dump_message *msg = container_of(sink, struct dump_message, sink);
+
+	if (msg->overflow)
+		goto overflow;
+	/* The open array is full, so the bound above was wrong. */
+	if (WARN_ON_ONCE(msg->records))
+		goto overflow;
+	msg->records = dump_reserve_aligned(msg->skb, DEVEXCL_A_PAGE_INFOS, 0);
+	if (WARN_ON_ONCE(!msg->records))
+		goto overflow;
+	msg->run = NULL;
+	sink->next = (struct devexcl_page_info *)skb_tail_pointer(msg->skb);
+	sink->end = sink->next + skb_tailroom(msg->skb) / sizeof(*sink->next);
+	return sink->next++;
+overflow:
+	msg->overflow = true;
+	return &msg->scratch;
+}
+
+static void dump_empty(struct devexcl_page_sink *sink, unsigned long addr,
+		       u8 pte_kind, u32 pte_flags)
+{
+	struct dump_message *msg = container_of(sink, struct dump_message, sink);
+	struct devexcl_empty_run *run = msg->run;
+	struct nlattr *attr;
+
+	if (run && run->pte_kind == pte_kind && run->pte_flags == pte_flags &&
+	    run->addr + (run->npages << PAGE_SHIFT) == addr) {
+		run->npages++;
+		return;
+	}
+	dump_sync_records(msg);
+	msg->records = NULL;
+	sink->next = NULL;
+	sink->end = NULL;
+	attr = dump_reserve_aligned(msg->skb, DEVEXCL_A_EMPTY_RUN, sizeof(*run));
+	if (WARN_ON_ONCE(!attr)) {
+		msg->overflow = true;
+		return;
+	}
+	run = nla_data(attr);
+	memset(run, 0, sizeof(*run));
+	run->addr = addr;
+	run->npages = 1;
+	run->pte_kind = pte_kind;
+	run->pte_flags = pte_flags;
+	msg->run = run;
+}
+
 static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
 	struct inspect_dump *dump = (struct inspect_dump *)cb->ctx;
-	struct devexcl_page_info *records;
+	struct dump_message msg = {
+		.sink = { .record = dump_record, .empty = dump_empty },
+		.skb = skb,
+	};
 	unsigned long total = 0;
+	bool runs;
 	struct mm_struct *mm;
 	struct nlattr *attr;
 	void *hdr;
@@ -670,6 +784,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	}
 	if (dump->cursor >= dump->end)
 		return 0;
+	runs = dump->flags & DEVEXCL_INSPECT_EMPTY_RUNS;
 	/* The target again, with the rights checked again: nothing is held between callbacks. */
 	mm = devexcl_get_pid_mm(dump->pid);
 	if (IS_ERR(mm)) {
@@ -688,31 +803,40 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		mmput(mm);
 		return -EINTR;
 	}
-	/* Arrays of records filled in place, as many as fit this skb. */
+	/* Records filled in place, in chunks, as many as fit this skb. */
 	while (dump->cursor < dump->end) {
-		long room = skb_tailroom(skb) -
-			    nla_total_size_64bit(sizeof(u64)) - nla_total_size_64bit(0);
-		unsigned long n = min3(room > 0 ? room / sizeof(*records) : 0,
-				       (unsigned long)DEVEXCL_INSPECT_CHUNK,
-				       (unsigned long)(dump->end - dump->cursor) >> PAGE_SHIFT);
+		long room = skb_tailroom(skb) - 2 * nla_total_size(sizeof(u64));
+		unsigned long left = (dump->end - dump->cursor) >> PAGE_SHIFT;
+		unsigned long n = min3(room > (long)dump_chunk_room(0) ?
+				       (room - dump_chunk_room(0)) /
+				       sizeof(struct devexcl_page_info) : 0,
+				       (unsigned long)DEVEXCL_INSPECT_CHUNK, left);
+		void *records = NULL;
 
+		if (runs) {
+			n = min(n, DEVEXCL_DUMP_MAX_PAGES - total);
+			if (n < min(left, DEVEXCL_DUMP_MIN_CHUNK))
+				break;
+		}
 		if (!n)
 			break;
-		/* 8-byte aligned (a pad attribute first if needed): records hold u64s. */
-		attr = nla_reserve_64bit(skb, DEVEXCL_A_PAGE_INFOS,
-					 n * sizeof(*records), DEVEXCL_A_PAD);
-		if (!attr)
-			break;
-		records = nla_data(attr);
+		if (!runs) {
+			attr = dump_reserve_aligned(skb, DEVEXCL_A_PAGE_INFOS,
+						    n * sizeof(struct devexcl_page_info));
+			if (!attr)
+				break;
+			records = nla_data(attr);
+		}
 		devexcl_inspect_pages(dump->buf, mm, dump->cursor, n,
 				      dump->flags & DEVEXCL_INSPECT_WALK_RMAP,
-				      dump->show_pfn, records);
+				      dump->show_pfn, records, &msg.sink);
+		dump_sync_records(&msg);
 		dump->cursor += n << PAGE_SHIFT;
 		total += n;
 	}
 	mmap_read_unlock(mm);
 	mmput(mm);
-	if (!total ||
+	if (!total || msg.overflow ||
 	    nla_put_u64_64bit(skb, DEVEXCL_A_CURSOR, dump->cursor, DEVEXCL_A_PAD)) {
 		/* The room was computed from the tailroom: cannot happen. */
 		genlmsg_cancel(skb, hdr);
@@ -745,7 +869,8 @@ static const struct nla_policy devexcl_nl_policy[DEVEXCL_A_MAX + 1] = {
 	[DEVEXCL_A_START] = { .type = NLA_U64 },
 	[DEVEXCL_A_END] = { .type = NLA_U64 },
 	[DEVEXCL_A_CURSOR] = { .type = NLA_U64 },
-	[DEVEXCL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, DEVEXCL_INSPECT_WALK_RMAP),
+	[DEVEXCL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, DEVEXCL_INSPECT_WALK_RMAP |
+					    DEVEXCL_INSPECT_EMPTY_RUNS),
 };
 
 static const struct genl_ops devexcl_genl_ops[] = {

@@ -423,6 +423,16 @@ struct folio_mapcount_cache {
 	int mapcount;
 };
 
+/*
+ * True when fill_page_info() would write nothing but the entry's kind and
+ * flags: no folio to describe, no zero page, no PFN to show.
+ */
+static bool page_info_empty(const struct page_probe *probe, bool show_pfn)
+{
+	return !probe->folio && !(probe->pte.flags & DEVEXCL_PTEF_ZERO_PAGE) &&
+	       !(show_pfn && probe->pte.has_pfn);
+}
+
 /* Everything about the probed page except its reverse map. @cache may be NULL. */
 static void fill_page_info(struct devexcl_page_info *info,
 			   const struct page_probe *probe, bool show_pfn,
@@ -707,24 +717,57 @@ out_free:
 	return ret;
 }
 
-/* A range's probes, kept for rmap walks, or (@pages NULL) filled into @out at once. */
+/*
+ * A range's probes, kept for rmap walks, or (@pages NULL) filled at once:
+ * into @out, one record a page, or into @sink.
+ */
 struct range_probe {
 	unsigned long start;
 	struct page_probe *pages;
 	struct devexcl_page_info *out;
+	struct devexcl_page_sink *sink;
+	unsigned long seen;
 	bool show_pfn;
 	struct folio_mapcount_cache mapcounts;
 };
+
+/* Where the page at @addr goes: a zeroed record, or NULL if @sink took it as empty. */
+static struct devexcl_page_info *page_record(struct range_probe *rp,
+					     unsigned long addr,
+					     const struct page_probe *probe)
+{
+	struct devexcl_page_info *info;
+
+	rp->seen++;
+	if (rp->out) {
+		info = &rp->out[(addr - rp->start) >> PAGE_SHIFT];
+	} else if (page_info_empty(probe, rp->show_pfn)) {
+		rp->sink->empty(rp->sink, addr, probe->pte.kind, probe->pte.flags);
+		return NULL;
+	} else if (rp->sink->next < rp->sink->end) {
+		info = rp->sink->next++;
+	} else {
+		info = rp->sink->record(rp->sink);
+	}
+	/*
+	 * Zeroed here, not in bulk: the record is then hot when filled, and a
+	 * constant-size memset is rep stosq where memset() is rep stosb (ERMS).
+	 */
+	memset(info, 0, sizeof(*info));
+	info->addr = addr;
+	return info;
+}
 
 static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
 			  void *priv)
 {
 	struct range_probe *rp = priv;
-	unsigned long i = (addr - rp->start) >> PAGE_SHIFT;
 	struct page_probe probe = { .pte = *info };
+	struct devexcl_page_info *record;
 
 	if (rp->pages)
-		return page_probe_fn(addr, info, &rp->pages[i]);
+		return page_probe_fn(addr, info,
+				     &rp->pages[(addr - rp->start) >> PAGE_SHIFT]);
 	/* A new page table, so a new lock: the last folio may be gone since. */
 	if (!(addr & ~PMD_MASK))
 		rp->mapcounts.folio = NULL;
@@ -734,7 +777,9 @@ static int range_probe_fn(unsigned long addr, const struct devexcl_pte_info *inf
 		probe.page = pfn_to_page(info->pfn);
 		probe.folio = page_folio(probe.page);
 	}
-	fill_page_info(&rp->out[i], &probe, rp->show_pfn, &rp->mapcounts);
+	record = page_record(rp, addr, &probe);
+	if (record)
+		fill_page_info(record, &probe, rp->show_pfn, &rp->mapcounts);
 	return 0;
 }
 
@@ -762,22 +807,28 @@ void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf)
  * @walk_rmaps: also count each page's mappings (not for KSM pages, whose
  *	mappers would need a scan of every address space)
  * @show_pfn: the caller may see PFNs
- * @out: room for @n records (a netlink attribute fills in place)
+ * @out: room for @n records (a netlink attribute fills in place), or NULL
+ * @sink: with @out NULL, takes the pages in address order, empty ones
+ *	(all zero but address, kind and flags) through its ->empty()
  */
 void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
 			   unsigned long addr, unsigned long n, bool walk_rmaps,
-			   bool show_pfn, struct devexcl_page_info *out)
+			   bool show_pfn, struct devexcl_page_info *out,
+			   struct devexcl_page_sink *sink)
 {
-	struct range_probe rp = { .start = addr, .out = out, .show_pfn = show_pfn };
+	struct range_probe rp = { .start = addr, .out = out, .sink = sink,
+				  .show_pfn = show_pfn };
 	struct anon_walk_cache cache = {};
 	struct vm_area_struct *vma = NULL;
 	unsigned long i;
 
-	memset(out, 0, n * sizeof(*out));
-	for (i = 0; i < n; i++)
-		out[i].addr = addr + i * PAGE_SIZE;
+	if (out)
+		rp.sink = NULL;
 	if (!walk_rmaps) {
 		devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
+		/* The walk reports every page; never hand out a record it skipped. */
+		if (out && WARN_ON_ONCE(rp.seen != n))
+			memset(out, 0, n * sizeof(*out));
 		return;
 	}
 	/* Walks take sleeping locks: probe with references, walk after. */
@@ -785,18 +836,24 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 	memset(buf->probes, 0, n * sizeof(*buf->probes));
 	devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
 	for (i = 0; i < n; i++) {
+		unsigned long page_addr = addr + i * PAGE_SIZE;
 		struct page_probe *probe = &buf->probes[i];
+		struct devexcl_page_info *record;
 		struct rmap_walk walk = {};
 
-		fill_page_info(&out[i], probe, show_pfn, &rp.mapcounts);
+		/* An empty page has no folio, so no reference to drop. */
+		record = page_record(&rp, page_addr, probe);
+		if (!record)
+			continue;
+		fill_page_info(record, probe, show_pfn, &rp.mapcounts);
 		if (!probe->folio)
 			continue;
 		if (!folio_test_ksm(probe->folio)) {
-			if (!vma || out[i].addr >= vma->vm_end)
-				vma = vma_lookup(mm, out[i].addr);
+			if (!vma || page_addr >= vma->vm_end)
+				vma = vma_lookup(mm, page_addr);
 			if (vma)
-				walk_rmap(&walk, &out[i], probe, vma, &cache);
-			finish_walk(&out[i], &walk);
+				walk_rmap(&walk, record, probe, vma, &cache);
+			finish_walk(record, &walk);
 		}
 		folio_put(probe->folio);
 	}
@@ -856,7 +913,7 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 			break;
 		}
 		devexcl_inspect_pages(buf, mm, addr, n, walk_rmaps, show_pfn,
-				      out);
+				      out, NULL);
 		mmap_read_unlock(mm);
 		if (copy_to_user(u64_to_user_ptr(req.records) + done * sizeof(*out),
 				 out, n * sizeof(*out))) {

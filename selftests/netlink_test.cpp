@@ -13,8 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <thread>
@@ -22,6 +24,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/events.hpp"
+#include "devexcl/mapping.hpp"
 #include "devexcl/module_stats.hpp"
 #include "devexcl/range_inspector.hpp"
 #include "lib/kmodule.hpp"
@@ -193,6 +196,157 @@ TEST_F(Netlink, ADumpResumesFromACursor) {
     ASSERT_EQ(addrs.size(), 3u);
     EXPECT_EQ(addrs[0], mem->page_addr(5));
     EXPECT_EQ(addrs[2], mem->page_addr(7));
+}
+
+// 16 pages: 0, 4 and 5 written (5 device-exclusive), 8 read (the zero
+// page), the rest holes, and the last 4 unmapped again. Sockets are made
+// first, so no allocation of theirs lands in the unmapped gap.
+class SparseLayout {
+public:
+    static constexpr std::size_t kPages = 16;
+
+    SparseLayout() : mem_(kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS) {
+        if (::madvise(mem_.data(), mem_.size(), MADV_NOHUGEPAGE) != 0) {
+            throw_last_errno("madvise");
+        }
+        for (std::size_t i : {0, 4, 5}) {
+            mem_.as<char>()[i * kPage] = 1;
+        }
+        (void)mem_.as<volatile char>()[8 * kPage];
+        if (!dev_.mark(page(5), kPage).all_held()) {
+            throw std::runtime_error("mark failed");
+        }
+    }
+    void unmap_tail() {
+        if (::munmap(mem_.as<char>() + 12 * kPage, 4 * kPage) != 0) {
+            throw_last_errno("munmap");
+        }
+    }
+    std::uint64_t page(std::size_t i) const { return mem_.address() + i * kPage; }
+    std::uint64_t end() const { return page(kPages); }
+    Device& dev() { return dev_; }
+
+private:
+    Mapping mem_;
+    Device dev_ = Device::open();
+};
+
+// One attribute of a dump message, as the kernel laid it out.
+struct DumpAttr {
+    int type;
+    std::vector<devexcl_page_info> records;
+    devexcl_empty_run run{};
+    bool aligned;
+};
+
+TEST_F(Netlink, EmptyRunsCarryHolesAndGapsBetweenArraysOfRecords) {
+    SparseLayout layout;
+    GenlSocket sock;
+    layout.unmap_tail();
+    auto msg = sock.message(DEVEXCL_CMD_INSPECT, /*dump=*/true);
+    nla_put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+    nla_put_u64(msg.get(), DEVEXCL_A_START, layout.page(0));
+    nla_put_u64(msg.get(), DEVEXCL_A_END, layout.end());
+    nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, DEVEXCL_INSPECT_EMPTY_RUNS);
+    std::vector<DumpAttr> attrs;
+    sock.stream(msg.get(), [&](const nlmsghdr* nlh) {
+        auto* gnlh = static_cast<genlmsghdr*>(nlmsg_data(const_cast<nlmsghdr*>(nlh)));
+        nlattr* attr;
+        int rem;
+        nla_for_each_attr(attr, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
+            if (nla_type(attr) == DEVEXCL_A_PAD) {
+                continue;
+            }
+            DumpAttr a{
+                nla_type(attr), {}, {}, reinterpret_cast<std::uintptr_t>(nla_data(attr)) % 8 == 0};
+            if (a.type == DEVEXCL_A_PAGE_INFOS) {
+                a.records.resize(static_cast<std::size_t>(nla_len(attr)) /
+                                 sizeof(devexcl_page_info));
+                std::memcpy(a.records.data(), nla_data(attr),
+                            a.records.size() * sizeof(devexcl_page_info));
+            } else if (a.type == DEVEXCL_A_EMPTY_RUN) {
+                ASSERT_EQ(static_cast<std::size_t>(nla_len(attr)), sizeof(devexcl_empty_run));
+                std::memcpy(&a.run, nla_data(attr), sizeof(a.run));
+            }
+            attrs.push_back(a);
+        }
+    });
+    auto addrs = [](const DumpAttr& a) {
+        std::vector<std::uint64_t> v;
+        for (const auto& r : a.records) {
+            v.push_back(r.addr);
+        }
+        return v;
+    };
+    auto is_run = [](const DumpAttr& a, std::uint64_t addr, std::uint64_t npages, int kind) {
+        return a.type == DEVEXCL_A_EMPTY_RUN && a.run.addr == addr && a.run.npages == npages &&
+               a.run.pte_kind == kind && a.run.pte_flags == 0;
+    };
+    // Pages 0 | 1-3 | 4-5 | 6-7 | 8 (the zero page: a record) | 9-11 | 12-15 unmapped.
+    ASSERT_EQ(attrs.size(), 8u);
+    EXPECT_EQ(attrs[0].type, DEVEXCL_A_PAGE_INFOS);
+    EXPECT_EQ(addrs(attrs[0]), std::vector<std::uint64_t>{layout.page(0)});
+    EXPECT_TRUE(is_run(attrs[1], layout.page(1), 3, DEVEXCL_PTE_NONE));
+    EXPECT_EQ(addrs(attrs[2]), (std::vector<std::uint64_t>{layout.page(4), layout.page(5)}));
+    EXPECT_EQ(attrs[2].records[1].pte_kind, DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE);
+    EXPECT_TRUE(is_run(attrs[3], layout.page(6), 2, DEVEXCL_PTE_NONE));
+    EXPECT_EQ(addrs(attrs[4]), std::vector<std::uint64_t>{layout.page(8)});
+    EXPECT_TRUE(attrs[4].records[0].page_flags & DEVEXCL_PAGE_ZERO);
+    EXPECT_TRUE(is_run(attrs[5], layout.page(9), 3, DEVEXCL_PTE_NONE));
+    EXPECT_TRUE(is_run(attrs[6], layout.page(12), 4, DEVEXCL_PTE_NO_VMA));
+    EXPECT_EQ(attrs[7].type, DEVEXCL_A_CURSOR);
+    for (std::size_t i = 0; i + 1 < attrs.size(); ++i) {
+        EXPECT_TRUE(attrs[i].aligned) << "attribute " << i << " payload not 8-byte aligned";
+    }
+}
+
+TEST_F(Netlink, EmptyRunsExpandToTheRecordsOfEveryRecordDumpsAndTheIoctl) {
+    SparseLayout layout;
+    RangeInspector runs(DumpFormat::EmptyRuns), every(DumpFormat::EveryRecord);
+    layout.unmap_tail();
+    for (bool walk_rmap : {false, true}) {
+        std::vector<PageInfo> from_runs, from_every;
+        runs.inspect(::getpid(), layout.page(0), layout.end(), walk_rmap,
+                     [&](const PageInfo& p) { from_runs.push_back(p); });
+        every.inspect(::getpid(), layout.page(0), layout.end(), walk_rmap,
+                      [&](const PageInfo& p) { from_every.push_back(p); });
+        auto direct = layout.dev().inspect_range(::getpid(), layout.page(0),
+                                                 layout.end() - layout.page(0), walk_rmap);
+        ASSERT_EQ(from_runs.size(), SparseLayout::kPages);
+        ASSERT_EQ(from_every.size(), SparseLayout::kPages);
+        ASSERT_EQ(direct.size(), SparseLayout::kPages);
+        for (std::size_t i = 0; i < SparseLayout::kPages; ++i) {
+            EXPECT_TRUE(same_view(from_runs[i], direct[i]))
+                << "page " << i << " rmap " << walk_rmap;
+            EXPECT_TRUE(same_view(from_every[i], direct[i]))
+                << "page " << i << " rmap " << walk_rmap;
+        }
+        EXPECT_EQ(from_runs[12].pte, PteKind::NoVma);
+        EXPECT_EQ(from_runs[5].pte, PteKind::DeviceExclusiveWrite);
+    }
+}
+
+TEST_F(Netlink, AnUntouchedGibibyteComesAsRunsOf8192PagesAMessage) {
+    const std::size_t length = 1UL << 30;
+    const std::size_t pages = length / kPage;
+    Mapping big(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+    RangeInspector inspector;
+    std::uint64_t last = big.address(), widest = 0, records = 0, holes = 0;
+    inspector.inspect(
+        ::getpid(), big.address(), big.address() + length, false,
+        [&](const PageInfo& p) {
+            ++records;
+            holes += p.pte == PteKind::None && !p.has_page();
+        },
+        [&](std::uint64_t cursor) {
+            widest = std::max(widest, (cursor - last) / kPage);
+            last = cursor;
+        });
+    EXPECT_EQ(records, pages);
+    EXPECT_EQ(holes, pages);
+    // The work of one callback, under the target's mmap_lock, is bounded.
+    EXPECT_EQ(widest, 8192u);
+    EXPECT_EQ(last, big.address() + length);
 }
 
 // A target that keeps changing its memory: munmap, mmap, writes, all racing the dump.

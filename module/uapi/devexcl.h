@@ -17,7 +17,7 @@
 
 /* A major bump breaks old callers; a minor bump only adds. */
 #define DEVEXCL_ABI_MAJOR 1
-#define DEVEXCL_ABI_MINOR 0
+#define DEVEXCL_ABI_MINOR 1
 
 /* 0xDE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define DEVEXCL_IOC_MAGIC 0xDE
@@ -460,6 +460,12 @@ struct devexcl_inspect_page_req {
 
 /* Also walk each page's reverse map (slower: counts only, no entries). */
 #define DEVEXCL_INSPECT_WALK_RMAP _BITULL(0)
+/*
+ * Dumps only: send runs of empty pages (see struct devexcl_empty_run)
+ * instead of one record each. The ioctl refuses it with EINVAL: its
+ * caller's array has one record per page.
+ */
+#define DEVEXCL_INSPECT_EMPTY_RUNS _BITULL(1)
 
 /**
  * struct devexcl_inspect_range_req - argument of DEVEXCL_IOC_INSPECT_RANGE
@@ -560,6 +566,13 @@ struct devexcl_inspect_vma_req {
  * Dumps send messages of up to 64 KiB and events of up to 16 KiB: read
  * them with buffers at least that large, or they arrive truncated.
  *
+ * A dump message holds, in address order, DEVEXCL_A_PAGE_INFOS arrays and,
+ * with DEVEXCL_INSPECT_EMPTY_RUNS, DEVEXCL_A_EMPTY_RUN runs, then
+ * DEVEXCL_A_CURSOR. Each array or run payload starts 8-byte aligned (after
+ * a DEVEXCL_A_PAD attribute when needed). Without the flag, every page has
+ * a record. A message covers at most 8192 pages, so the work done under
+ * the target's mmap_lock for one message stays bounded.
+ *
  * A DEVEXCL_CMD_EVENT message carries DEVEXCL_A_EVENTS, an array of
  * struct devexcl_event: revocations come in bursts of thousands (a CPU
  * touching a marked buffer), and one compact record per event keeps
@@ -593,6 +606,7 @@ enum devexcl_genl_attr {
 	DEVEXCL_A_FLAGS,		/* u32: DEVEXCL_INSPECT_* */
 	DEVEXCL_A_PAGE_INFOS,		/* binary: an array of struct devexcl_page_info */
 	DEVEXCL_A_STATS,		/* nested enum devexcl_stat */
+	DEVEXCL_A_EMPTY_RUN,		/* binary: struct devexcl_empty_run */
 	__DEVEXCL_A_MAX,
 };
 
@@ -631,6 +645,28 @@ struct devexcl_event {
 	__u32 trigger_pid;
 	__u32 reserved;
 	char trigger_comm[16];
+};
+
+/**
+ * struct devexcl_empty_run - consecutive pages with nothing behind them
+ * @addr: the first page
+ * @npages: pages in the run
+ * @pte_kind: enum devexcl_pte_kind, the same for every page
+ * @reserved0: zero
+ * @pte_flags: DEVEXCL_PTEF_*, the same for every page
+ *
+ * The struct devexcl_page_info of each page would have been zero but for
+ * its address, @pte_kind and @pte_flags: holes, addresses outside any VMA,
+ * swap entries and markers, and entries of page frames devexcl cannot
+ * inspect when the PFN is not shown. Most of a sparse range is such pages,
+ * and a run carries thousands of them in 24 bytes.
+ */
+struct devexcl_empty_run {
+	__u64 addr;
+	__u64 npages;
+	__u8 pte_kind;
+	__u8 reserved0[3];
+	__u32 pte_flags;
 };
 
 /* Module-wide counters, u64 each, nested in DEVEXCL_A_STATS. */

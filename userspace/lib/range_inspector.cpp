@@ -3,12 +3,36 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "devexcl/uapi.hpp"
 
 namespace devexcl {
 
-RangeInspector::RangeInspector() = default;
+RangeInspector::RangeInspector(DumpFormat format)
+    : format_(format), page_size_(static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))) {}
+
+void RangeInspector::expand_run(
+    const devexcl_empty_run& run,
+    const std::function<void(std::span<const devexcl_page_info>)>& on_batch) {
+    std::uint64_t addr = run.addr;
+    for (std::uint64_t left = run.npages; left > 0;) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kMaxRunBatch));
+        run_records_.resize(n);
+        for (devexcl_page_info& record : run_records_) {
+            record = devexcl_page_info{};
+            record.addr = addr;
+            record.pte_kind = run.pte_kind;
+            record.pte_flags = run.pte_flags;
+            addr += page_size_;
+        }
+        on_batch(run_records_);
+        left -= n;
+    }
+}
 
 std::uint64_t RangeInspector::inspect(pid_t pid, std::uint64_t start, std::uint64_t end,
                                       bool walk_rmap,
@@ -36,8 +60,12 @@ std::uint64_t RangeInspector::inspect_batches(
     if (cursor != 0) {
         nla_put_u64(msg.get(), DEVEXCL_A_CURSOR, cursor);
     }
-    if (walk_rmap) {
-        nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, DEVEXCL_INSPECT_WALK_RMAP);
+    std::uint32_t flags = walk_rmap ? DEVEXCL_INSPECT_WALK_RMAP : 0;
+    if (format_ == DumpFormat::EmptyRuns) {
+        flags |= DEVEXCL_INSPECT_EMPTY_RUNS;
+    }
+    if (flags != 0) {
+        nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, flags);
     }
     std::uint64_t last = cursor != 0 ? cursor : start;
     socket_.stream(
@@ -48,9 +76,14 @@ std::uint64_t RangeInspector::inspect_batches(
             int rem;
             nla_for_each_attr(attr, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
                 if (nla_type(attr) == DEVEXCL_A_PAGE_INFOS) {
-                    // The kernel aligns the array to 8 bytes (nla_reserve_64bit).
+                    // The kernel aligns every array to 8 bytes.
                     on_batch({static_cast<const devexcl_page_info*>(nla_data(attr)),
                               static_cast<std::size_t>(nla_len(attr)) / sizeof(devexcl_page_info)});
+                } else if (nla_type(attr) == DEVEXCL_A_EMPTY_RUN) {
+                    devexcl_empty_run run{};
+                    std::memcpy(&run, nla_data(attr),
+                                std::min<std::size_t>(sizeof(run), nla_len(attr)));
+                    expand_run(run, on_batch);
                 } else if (nla_type(attr) == DEVEXCL_A_CURSOR) {
                     last = nla_get_u64(attr);
                 }

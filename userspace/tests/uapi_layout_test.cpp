@@ -72,3 +72,6 @@ static_assert(offsetof(devexcl_event, cause) == 56);
 static_assert(offsetof(devexcl_event, trigger_comm) == 72);
 static_assert(sizeof(devexcl_page_info) % 8 == 0, "arrays of it stay 8-byte aligned");
 static_assert(sizeof(devexcl_event) % 8 == 0, "arrays of it stay 8-byte aligned");
+static_assert(sizeof(devexcl_empty_run) == 24);
+static_assert(offsetof(devexcl_empty_run, pte_kind) == 16);
+static_assert(offsetof(devexcl_empty_run, pte_flags) == 20);

@@ -7,15 +7,23 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "devexcl/genl_socket.hpp"
 #include "devexcl/rmap_types.hpp"
 
 namespace devexcl {
 
+// How the kernel sends the pages of a dump. Consumers see one record per
+// page either way.
+enum class DumpFormat {
+    EmptyRuns,    // runs of empty pages (struct devexcl_empty_run), records for the rest
+    EveryRecord,  // one struct devexcl_page_info per page, as the ioctl
+};
+
 class RangeInspector {
 public:
-    RangeInspector();
+    explicit RangeInspector(DumpFormat format = DumpFormat::EmptyRuns);
 
     // Calls `on_record` for every page of [start, end) of `pid`, in order,
     // and `on_progress` with the cursor after every message. Resumes from
@@ -28,13 +36,23 @@ public:
 
     // The same, handing over the kernel's records as they arrive, in place,
     // a message's array at a time: for consumers of millions of records.
+    // The pages of a run come as records built for them, up to
+    // kMaxRunBatch at a time.
     std::uint64_t inspect_batches(
         pid_t pid, std::uint64_t start, std::uint64_t end, bool walk_rmap,
         const std::function<void(std::span<const devexcl_page_info>)>& on_batch,
         const std::function<void(std::uint64_t)>& on_progress = {}, std::uint64_t cursor = 0);
 
+    static constexpr std::size_t kMaxRunBatch = 4096;
+
 private:
+    void expand_run(const devexcl_empty_run& run,
+                    const std::function<void(std::span<const devexcl_page_info>)>& on_batch);
+
+    DumpFormat format_;
+    std::uint64_t page_size_;
     GenlSocket socket_;
+    std::vector<devexcl_page_info> run_records_;
 };
 
 }  // namespace devexcl
