@@ -141,10 +141,10 @@ struct devexcl_page_sink {
 
 struct devexcl_inspect_buf *devexcl_inspect_buf_alloc(void);
 void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf);
-void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
-			   unsigned long addr, unsigned long n, bool walk_rmaps,
-			   bool show_pfn, struct devexcl_page_info *out,
-			   struct devexcl_page_sink *sink);
+int devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
+			  unsigned long addr, unsigned long n, bool walk_rmaps,
+			  bool show_pfn, struct devexcl_page_info *out,
+			  struct devexcl_page_sink *sink);
 long devexcl_ioctl_inspect_page(void __user *uarg);
 long devexcl_ioctl_inspect_range(void __user *uarg);
 long devexcl_ioctl_inspect_vma(void __user *uarg);

@@ -655,30 +655,47 @@ static int inspect_dump_begin(struct inspect_dump *dump,
 	/* The requester's rights: a later read may run this in another task. */
 	dump->show_pfn = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	dump->started = true;
-	cb->min_dump_alloc = DEVEXCL_DUMP_SKB_SIZE;
 	devexcl_stat_add(DEVEXCL_STAT_DUMPS, 1);
 	return 0;
 }
 
 /*
- * Reserves an attribute whose payload starts 8-byte aligned, after a pad
- * attribute if needed: records hold u64s, and nla_reserve_64bit() pads
- * only where unaligned access is slow, not on x86.
+ * Only sizes the dump's skbs: netlink allocates the first one before the
+ * first dumpit call, from what the socket last read (3776 bytes on a
+ * fresh one), and with an offset that same length decides.
+ */
+static int devexcl_nl_inspect_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = DEVEXCL_DUMP_SKB_SIZE;
+	return 0;
+}
+
+/*
+ * Reserves an attribute whose payload starts 8-byte aligned in the
+ * message (which starts the skb), after a pad attribute if needed: records
+ * hold u64s. nla_reserve_64bit() pads only where unaligned access is slow,
+ * not on x86, and looks at the kernel address, not the message offset.
  */
 static struct nlattr *dump_reserve_aligned(struct sk_buff *skb, int type,
 					   int len)
 {
-	if (!IS_ALIGNED((unsigned long)skb_tail_pointer(skb) + NLA_HDRLEN, 8) &&
+	if (!IS_ALIGNED(skb->len + NLA_HDRLEN, 8) &&
 	    !nla_reserve(skb, DEVEXCL_A_PAD, 0))
 		return NULL;
 	return nla_reserve(skb, type, len);
 }
 
-/* Room a chunk of @n pages may take in a message: see struct dump_message. */
+/*
+ * Room a chunk of @n pages may take in a message: a record a page, plus
+ * the pad and header of the array it opens (see struct dump_message).
+ */
 static size_t dump_chunk_room(unsigned long n)
 {
 	return n * sizeof(struct devexcl_page_info) + 2 * NLA_HDRLEN;
 }
+
+/* An array's length must fit nla_len. */
+static_assert(DEVEXCL_DUMP_SKB_SIZE <= U16_MAX);
 
 /*
  * One dump message being filled with runs of empty pages and arrays of
@@ -775,7 +792,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	struct mm_struct *mm;
 	struct nlattr *attr;
 	void *hdr;
-	int ret;
+	int ret = 0;
 
 	if (!dump->started) {
 		ret = inspect_dump_begin(dump, cb);
@@ -805,40 +822,48 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	}
 	/* Records filled in place, in chunks, as many as fit this skb. */
 	while (dump->cursor < dump->end) {
+		/* Kept for the cursor: an attribute, and a pad where u64s need one. */
 		long room = skb_tailroom(skb) - 2 * nla_total_size(sizeof(u64));
 		unsigned long left = (dump->end - dump->cursor) >> PAGE_SHIFT;
 		unsigned long n = min3(room > (long)dump_chunk_room(0) ?
 				       (room - dump_chunk_room(0)) /
 				       sizeof(struct devexcl_page_info) : 0,
 				       (unsigned long)DEVEXCL_INSPECT_CHUNK, left);
-		void *records = NULL;
+		struct devexcl_page_info *records = NULL;
 
 		if (runs) {
 			n = min(n, DEVEXCL_DUMP_MAX_PAGES - total);
-			if (n < min(left, DEVEXCL_DUMP_MIN_CHUNK))
+			if (total && n < min(left, DEVEXCL_DUMP_MIN_CHUNK))
 				break;
 		}
 		if (!n)
 			break;
 		if (!runs) {
 			attr = dump_reserve_aligned(skb, DEVEXCL_A_PAGE_INFOS,
-						    n * sizeof(struct devexcl_page_info));
+						    n * sizeof(*records));
 			if (!attr)
 				break;
 			records = nla_data(attr);
 		}
-		devexcl_inspect_pages(dump->buf, mm, dump->cursor, n,
-				      dump->flags & DEVEXCL_INSPECT_WALK_RMAP,
-				      dump->show_pfn, records, &msg.sink);
+		ret = devexcl_inspect_pages(dump->buf, mm, dump->cursor, n,
+					    dump->flags & DEVEXCL_INSPECT_WALK_RMAP,
+					    dump->show_pfn, records,
+					    runs ? &msg.sink : NULL);
+		if (ret)
+			break;
 		dump_sync_records(&msg);
 		dump->cursor += n << PAGE_SHIFT;
 		total += n;
 	}
 	mmap_read_unlock(mm);
 	mmput(mm);
-	if (!total || msg.overflow ||
+	if (ret || msg.overflow) {
+		genlmsg_cancel(skb, hdr);
+		return ret ?: -EMSGSIZE;
+	}
+	if (!total ||
 	    nla_put_u64_64bit(skb, DEVEXCL_A_CURSOR, dump->cursor, DEVEXCL_A_PAD)) {
-		/* The room was computed from the tailroom: cannot happen. */
+		/* A 64 KiB skb has room for a chunk and the cursor: cannot happen. */
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -888,6 +913,7 @@ static const struct genl_ops devexcl_genl_ops[] = {
 	},
 	{
 		.cmd = DEVEXCL_CMD_INSPECT,
+		.start = devexcl_nl_inspect_start,
 		.dumpit = devexcl_nl_inspect_dumpit,
 		.done = devexcl_nl_inspect_done,
 		.policy = devexcl_nl_policy,

@@ -750,8 +750,9 @@ static struct devexcl_page_info *page_record(struct range_probe *rp,
 		info = rp->sink->record(rp->sink);
 	}
 	/*
-	 * Zeroed here, not in bulk: the record is then hot when filled, and a
-	 * constant-size memset is rep stosq where memset() is rep stosb (ERMS).
+	 * Zeroed as it is filled, not in bulk first: the record is then hot,
+	 * and a small constant-size memset is inlined, not memset()'s rep
+	 * stosb, which TCG runs a byte at a time.
 	 */
 	memset(info, 0, sizeof(*info));
 	info->addr = addr;
@@ -810,11 +811,14 @@ void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf)
  * @out: room for @n records (a netlink attribute fills in place), or NULL
  * @sink: with @out NULL, takes the pages in address order, empty ones
  *	(all zero but address, kind and flags) through its ->empty()
+ *
+ * Return: 0, or -EIO if the walk did not report every page (a bug: then
+ * nothing it wrote may be handed out).
  */
-void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
-			   unsigned long addr, unsigned long n, bool walk_rmaps,
-			   bool show_pfn, struct devexcl_page_info *out,
-			   struct devexcl_page_sink *sink)
+int devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
+			  unsigned long addr, unsigned long n, bool walk_rmaps,
+			  bool show_pfn, struct devexcl_page_info *out,
+			  struct devexcl_page_sink *sink)
 {
 	struct range_probe rp = { .start = addr, .out = out, .sink = sink,
 				  .show_pfn = show_pfn };
@@ -826,10 +830,8 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 		rp.sink = NULL;
 	if (!walk_rmaps) {
 		devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
-		/* The walk reports every page; never hand out a record it skipped. */
-		if (out && WARN_ON_ONCE(rp.seen != n))
-			memset(out, 0, n * sizeof(*out));
-		return;
+		/* Records are zeroed as the walk reports their pages. */
+		return WARN_ON_ONCE(rp.seen != n) ? -EIO : 0;
 	}
 	/* Walks take sleeping locks: probe with references, walk after. */
 	rp.pages = buf->probes;
@@ -841,10 +843,12 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 		struct devexcl_page_info *record;
 		struct rmap_walk walk = {};
 
-		/* An empty page has no folio, so no reference to drop. */
 		record = page_record(&rp, page_addr, probe);
-		if (!record)
+		if (!record) {
+			/* An empty page has no folio, so no reference to drop. */
+			VM_WARN_ON_ONCE(probe->folio);
 			continue;
+		}
 		fill_page_info(record, probe, show_pfn, &rp.mapcounts);
 		if (!probe->folio)
 			continue;
@@ -857,6 +861,7 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
 		}
 		folio_put(probe->folio);
 	}
+	return 0;
 }
 
 /**
@@ -866,7 +871,8 @@ void devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm
  * Fills up to @max_records page records from @cursor and advances it.
  *
  * Return: 0; EINVAL for bad arguments or a cursor outside the range; E2BIG
- * above the range cap; ESRCH, EPERM for the pid; EFAULT; EINTR; ENOMEM.
+ * above the range cap; ESRCH, EPERM for the pid; EFAULT; EINTR; ENOMEM;
+ * EIO if the page table walk missed a page (a devexcl bug, with a warning).
  */
 long devexcl_ioctl_inspect_range(void __user *uarg)
 {
@@ -912,9 +918,11 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 			ret = -EINTR;
 			break;
 		}
-		devexcl_inspect_pages(buf, mm, addr, n, walk_rmaps, show_pfn,
-				      out, NULL);
+		ret = devexcl_inspect_pages(buf, mm, addr, n, walk_rmaps,
+					    show_pfn, out, NULL);
 		mmap_read_unlock(mm);
+		if (ret)
+			break;
 		if (copy_to_user(u64_to_user_ptr(req.records) + done * sizeof(*out),
 				 out, n * sizeof(*out))) {
 			ret = -EFAULT;

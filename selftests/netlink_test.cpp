@@ -3,10 +3,12 @@
 // and malformed requests (errno and extack message asserted).
 #include <fcntl.h>
 #include <netlink/attr.h>
+#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #include "devexcl/mapping.hpp"
 #include "devexcl/module_stats.hpp"
 #include "devexcl/range_inspector.hpp"
+#include "devexcl/unique_fd.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/run_as.hpp"
@@ -323,6 +326,53 @@ TEST_F(Netlink, EmptyRunsExpandToTheRecordsOfEveryRecordDumpsAndTheIoctl) {
         }
         EXPECT_EQ(from_runs[12].pte, PteKind::NoVma);
         EXPECT_EQ(from_runs[5].pte, PteKind::DeviceExclusiveWrite);
+    }
+}
+
+// netlink sizes a dump's first skb before the first callback, from what
+// the socket last read: nothing, on a socket that only sent the request.
+TEST_F(Netlink, ADumpOnASocketThatHasReadNothingStillFillsLargeAlignedMessages) {
+    const std::size_t pages = 1024;
+    Mapping mem = Mapping(pages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    ASSERT_EQ(::madvise(mem.data(), mem.size(), MADV_NOHUGEPAGE), 0);
+    for (std::size_t i = 0; i < pages; ++i) {
+        mem.as<char>()[i * kPage] = 1;
+    }
+    GenlSocket resolver;
+    const int family = genl_ctrl_resolve(resolver.get(), DEVEXCL_GENL_NAME);
+    ASSERT_GT(family, 0);
+    for (std::uint32_t flags : {0u, static_cast<std::uint32_t>(DEVEXCL_INSPECT_EMPTY_RUNS)}) {
+        UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
+        ASSERT_GE(fd.get(), 0);
+        std::unique_ptr<nl_msg, void (*)(nl_msg*)> msg(nlmsg_alloc(), nlmsg_free);
+        ASSERT_NE(genlmsg_put(msg.get(), NL_AUTO_PORT, 1, family, 0, NLM_F_REQUEST | NLM_F_DUMP,
+                              DEVEXCL_CMD_INSPECT, DEVEXCL_GENL_VERSION),
+                  nullptr);
+        nla_put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(::getpid()));
+        nla_put_u64(msg.get(), DEVEXCL_A_START, mem.address());
+        nla_put_u64(msg.get(), DEVEXCL_A_END, mem.address() + mem.size());
+        nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, flags);
+        const nlmsghdr* request = nlmsg_hdr(msg.get());
+        ASSERT_EQ(::send(fd.get(), request, request->nlmsg_len, 0),
+                  static_cast<ssize_t>(request->nlmsg_len));
+        std::vector<std::uint64_t> buffer(GenlSocket::kReceiveBuffer / sizeof(std::uint64_t));
+        const ssize_t got = ::recv(fd.get(), buffer.data(), GenlSocket::kReceiveBuffer, 0);
+        ASSERT_GT(got, 0) << std::strerror(errno);
+        auto* nlh = reinterpret_cast<nlmsghdr*>(buffer.data());
+        ASSERT_EQ(nlh->nlmsg_type, family) << "flags " << flags << ": an error or an empty dump";
+        // More than the 32 KiB netlink allows itself from a read: the dump's own size.
+        EXPECT_GT(nlh->nlmsg_len, 32768u) << "flags " << flags;
+        auto* gnlh = static_cast<genlmsghdr*>(nlmsg_data(nlh));
+        std::size_t records = 0;
+        nlattr* attr;
+        int rem;
+        nla_for_each_attr(attr, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
+            if (nla_type(attr) == DEVEXCL_A_PAGE_INFOS) {
+                EXPECT_EQ(reinterpret_cast<std::uintptr_t>(nla_data(attr)) % 8, 0u);
+                records += static_cast<std::size_t>(nla_len(attr)) / sizeof(devexcl_page_info);
+            }
+        }
+        EXPECT_GT(records, 256u) << "flags " << flags;
     }
 }
 

@@ -571,7 +571,8 @@ struct devexcl_inspect_vma_req {
  * DEVEXCL_A_CURSOR. Each array or run payload starts 8-byte aligned (after
  * a DEVEXCL_A_PAD attribute when needed). Without the flag, every page has
  * a record. A message covers at most 8192 pages, so the work done under
- * the target's mmap_lock for one message stays bounded.
+ * the target's mmap_lock for one message stays bounded. A run can end
+ * with one message and go on in the next.
  *
  * A DEVEXCL_CMD_EVENT message carries DEVEXCL_A_EVENTS, an array of
  * struct devexcl_event: revocations come in bursts of thousands (a CPU
@@ -658,8 +659,9 @@ struct devexcl_event {
  * The struct devexcl_page_info of each page would have been zero but for
  * its address, @pte_kind and @pte_flags: holes, addresses outside any VMA,
  * swap entries and markers, and entries of page frames devexcl cannot
- * inspect when the PFN is not shown. Most of a sparse range is such pages,
- * and a run carries thousands of them in 24 bytes.
+ * inspect (or, walking rmaps, could not take a reference on) when the PFN
+ * is not shown. Most of a sparse range is such pages, and a run carries
+ * thousands of them in 24 bytes.
  */
 struct devexcl_empty_run {
 	__u64 addr;
