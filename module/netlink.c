@@ -41,12 +41,6 @@
 
 /* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
 #define DEVEXCL_DUMP_SKB_SIZE SKB_WITH_OVERHEAD(SZ_64K)
-/*
- * Pages one dump message covers at most: with runs of empty pages a
- * message could otherwise walk a whole sparse address space under the
- * mmap_lock, in one callback.
- */
-#define DEVEXCL_DUMP_MAX_PAGES 8192UL
 /* With runs, a message stops taking chunks of fewer pages than this. */
 #define DEVEXCL_DUMP_MIN_CHUNK 64UL
 /* Events sent at once to one subscriber: one skb of this size. */
@@ -832,6 +826,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		struct devexcl_page_info *records = NULL;
 
 		if (runs) {
+			/* Else runs could walk a sparse GiB in one callback. */
 			n = min(n, DEVEXCL_DUMP_MAX_PAGES - total);
 			if (total && n < min(left, DEVEXCL_DUMP_MIN_CHUNK))
 				break;

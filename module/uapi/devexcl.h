@@ -570,9 +570,9 @@ struct devexcl_inspect_vma_req {
  * with DEVEXCL_INSPECT_EMPTY_RUNS, DEVEXCL_A_EMPTY_RUN runs, then
  * DEVEXCL_A_CURSOR. Each array or run payload starts 8-byte aligned (after
  * a DEVEXCL_A_PAD attribute when needed). Without the flag, every page has
- * a record. A message covers at most 8192 pages, so the work done under
- * the target's mmap_lock for one message stays bounded. A run can end
- * with one message and go on in the next.
+ * a record. A message covers at most DEVEXCL_DUMP_MAX_PAGES pages, so the
+ * work done under the target's mmap_lock for one message stays bounded. A
+ * run can end with one message and go on in the next.
  *
  * A DEVEXCL_CMD_EVENT message carries DEVEXCL_A_EVENTS, an array of
  * struct devexcl_event: revocations come in bursts of thousands (a CPU
@@ -581,6 +581,7 @@ struct devexcl_inspect_vma_req {
  */
 #define DEVEXCL_GENL_NAME "devexcl"
 #define DEVEXCL_GENL_VERSION 1
+#define DEVEXCL_DUMP_MAX_PAGES 8192
 
 enum devexcl_genl_cmd {
 	DEVEXCL_CMD_UNSPEC,
