@@ -6,11 +6,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "devexcl/uapi.hpp"
 
 namespace devexcl {
+
+namespace {
+
+[[noreturn]] void throw_malformed(const char* what) {
+    throw NetlinkError(EPROTO, "DEVEXCL_CMD_INSPECT dump", std::string("the kernel sent ") + what);
+}
+
+}  // namespace
 
 RangeInspector::RangeInspector(DumpFormat format)
     : format_(format), page_size_(static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))) {}
@@ -68,6 +78,7 @@ std::uint64_t RangeInspector::inspect_batches(
         nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, flags);
     }
     std::uint64_t last = cursor != 0 ? cursor : start;
+    std::uint64_t next = last;  // the page the next array or run must start at
     socket_.stream(
         msg.get(),
         [&](const nlmsghdr* nlh) {
@@ -76,17 +87,37 @@ std::uint64_t RangeInspector::inspect_batches(
             int rem;
             nla_for_each_attr(attr, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
                 if (nla_type(attr) == DEVEXCL_A_PAGE_INFOS) {
-                    // The kernel aligns every array to 8 bytes.
-                    on_batch({static_cast<const devexcl_page_info*>(nla_data(attr)),
-                              static_cast<std::size_t>(nla_len(attr)) / sizeof(devexcl_page_info)});
+                    // The kernel aligns every array to 8 bytes in the message,
+                    // which starts the receive buffer.
+                    const auto* records = static_cast<const devexcl_page_info*>(nla_data(attr));
+                    const std::size_t count =
+                        static_cast<std::size_t>(nla_len(attr)) / sizeof(devexcl_page_info);
+                    if (count == 0 || nla_len(attr) % sizeof(devexcl_page_info) != 0 ||
+                        reinterpret_cast<std::uintptr_t>(records) % alignof(devexcl_page_info) !=
+                            0 ||
+                        records[0].addr != next || count > (end - next) / page_size_) {
+                        throw_malformed("a record array that does not fit the dump");
+                    }
+                    on_batch({records, count});
+                    next += count * page_size_;
                 } else if (nla_type(attr) == DEVEXCL_A_EMPTY_RUN) {
                     devexcl_empty_run run{};
-                    std::memcpy(&run, nla_data(attr),
-                                std::min<std::size_t>(sizeof(run), nla_len(attr)));
+                    if (static_cast<std::size_t>(nla_len(attr)) != sizeof(run)) {
+                        throw_malformed("a run of the wrong size");
+                    }
+                    std::memcpy(&run, nla_data(attr), sizeof(run));
+                    if (run.addr != next || run.npages == 0 ||
+                        run.npages > (end - next) / page_size_) {
+                        throw_malformed("a run that does not fit the dump");
+                    }
                     expand_run(run, on_batch);
+                    next += run.npages * page_size_;
                 } else if (nla_type(attr) == DEVEXCL_A_CURSOR) {
                     last = nla_get_u64(attr);
                 }
+            }
+            if (last != next) {
+                throw_malformed("a cursor that is not where the pages end");
             }
             if (on_progress) {
                 on_progress(last);

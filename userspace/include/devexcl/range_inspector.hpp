@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -15,7 +16,8 @@
 namespace devexcl {
 
 // How the kernel sends the pages of a dump. Consumers see one record per
-// page either way.
+// page either way. Runs need a module of ABI 1.1 or later; a 1.0 module
+// refuses the flag with EINVAL.
 enum class DumpFormat {
     EmptyRuns,    // runs of empty pages (struct devexcl_empty_run), records for the rest
     EveryRecord,  // one struct devexcl_page_info per page, as the ioctl
@@ -37,7 +39,9 @@ public:
     // The same, handing over the kernel's records as they arrive, in place,
     // a message's array at a time: for consumers of millions of records.
     // The pages of a run come as records built for them, up to
-    // kMaxRunBatch at a time.
+    // kMaxRunBatch at a time. A span is valid only during its call.
+    // A dump that does not add up (arrays or runs out of place, a cursor
+    // elsewhere) throws NetlinkError with EPROTO.
     std::uint64_t inspect_batches(
         pid_t pid, std::uint64_t start, std::uint64_t end, bool walk_rmap,
         const std::function<void(std::span<const devexcl_page_info>)>& on_batch,
