@@ -753,8 +753,8 @@ TEST_F(Rmap, BadInputsGetPreciseErrnos) {
     q = range_req();
     q.flags = DEVEXCL_INSPECT_EMPTY_RUNS;
     EXPECT_EQ(range(q), EINVAL) << "runs are for dumps: the ioctl's array has a record a page";
-    q.flags = 4;
-    EXPECT_EQ(range(q), EINVAL);
+    q.flags = DEVEXCL_INSPECT_EMPTY_RUNS << 1;
+    EXPECT_EQ(range(q), EINVAL) << "the first unknown flag";
     q = range_req();
     q.records = 0xffff888000000000ULL;
     EXPECT_EQ(range(q), EFAULT);
