@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -83,8 +84,9 @@ void bench_latency() {
 }
 
 // Seconds per round of reading every record of `mem` through each reader,
-// alternated so all see the same machine. Each counts the records that
-// have a page, the same per-record work for all three.
+// alternated so all see the same machine, in an order that rotates so no
+// reader always follows the same one. Each counts the records that have a
+// page, the same per-record work for all three.
 struct DumpRounds {
     double ioctl_s, runs_s, every_s;
     std::uint64_t runs_messages, every_messages;
@@ -123,7 +125,7 @@ DumpRounds dump_rounds(const Mapping& mem, std::size_t present) {
         check("ioctl", records);
         return dt;
     };
-    auto dump_round = [&](RangeInspector& inspector, std::uint64_t& messages) {
+    auto dump_round = [&](const char* reader, RangeInspector& inspector, std::uint64_t& messages) {
         std::uint64_t records = 0;
         messages = 0;
         double t0 = now_s();
@@ -136,19 +138,27 @@ DumpRounds dump_rounds(const Mapping& mem, std::size_t present) {
             },
             [&](std::uint64_t) { ++messages; });
         double dt = now_s() - t0;
-        check("dump", records);
+        check(reader, records);
         return dt;
     };
     RangeInspector runs(DumpFormat::EmptyRuns), every(DumpFormat::EveryRecord);
     DumpRounds r{};
-    ioctl_round();  // warm all three up
-    dump_round(runs, r.runs_messages);
-    dump_round(every, r.every_messages);
     std::vector<double> ioctl_t, runs_t, every_t;
+    const std::function<void()> readers[] = {
+        [&] { ioctl_t.push_back(ioctl_round()); },
+        [&] { runs_t.push_back(dump_round("dump with runs", runs, r.runs_messages)); },
+        [&] { every_t.push_back(dump_round("dump of every record", every, r.every_messages)); },
+    };
+    for (const auto& read : readers) {  // warm all three up
+        read();
+    }
+    ioctl_t.clear();
+    runs_t.clear();
+    every_t.clear();
     for (int i = 0; i < 2 * kRounds + 1; ++i) {
-        ioctl_t.push_back(ioctl_round());
-        runs_t.push_back(dump_round(runs, r.runs_messages));
-        every_t.push_back(dump_round(every, r.every_messages));
+        for (int k = 0; k < 3; ++k) {
+            readers[(i + k) % 3]();
+        }
     }
     r.ioctl_s = median(ioctl_t);
     r.runs_s = median(runs_t);
@@ -177,7 +187,7 @@ void print_dump(const char* what, std::size_t pages, const DumpRounds& r, const 
 }
 
 void bench_dump() {
-    // The target's case: a sparse GiB, as most of a large range is.
+    // The target's case: a sparse GiB, where most pages are empty.
     const std::size_t sparse_length = 1UL << 30;
     const std::size_t sparse_pages = sparse_length / kPage;
     DumpRounds sparse = [&] {
