@@ -123,8 +123,9 @@ struct devexcl_inspect_buf;
 /**
  * struct devexcl_page_sink - takes inspected pages one at a time, in order
  * @next: room for the next record, up to @end: records go there without a
- *	call while the sink has an array open
+ *	call (an array of one record a page needs nothing else)
  * @end: see @next
+ * @runs: hand empty pages to @empty instead of giving them records
  * @record: returns room for the next page's record when @next is @end; it
  *	cannot fail, so its owner makes room for a record a page before
  *	asking for pages
@@ -134,6 +135,7 @@ struct devexcl_inspect_buf;
 struct devexcl_page_sink {
 	struct devexcl_page_info *next;
 	struct devexcl_page_info *end;
+	bool runs;
 	struct devexcl_page_info *(*record)(struct devexcl_page_sink *sink);
 	void (*empty)(struct devexcl_page_sink *sink, unsigned long addr,
 		      u8 pte_kind, u32 pte_flags);
@@ -143,8 +145,7 @@ struct devexcl_inspect_buf *devexcl_inspect_buf_alloc(void);
 void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf);
 int devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
 			  unsigned long addr, unsigned long n, bool walk_rmaps,
-			  bool show_pfn, struct devexcl_page_info *out,
-			  struct devexcl_page_sink *sink);
+			  bool show_pfn, struct devexcl_page_sink *sink);
 long devexcl_ioctl_inspect_page(void __user *uarg);
 long devexcl_ioctl_inspect_range(void __user *uarg);
 long devexcl_ioctl_inspect_vma(void __user *uarg);

@@ -680,25 +680,22 @@ static struct nlattr *dump_reserve_aligned(struct sk_buff *skb, int type,
 }
 
 /*
- * Room a chunk of @n pages may take in a message: a record a page, plus
- * the pad and header of the array it opens (see struct dump_message).
+ * A chunk of n pages takes at most a record a page, plus the pad and
+ * header of the array it opens (see struct dump_message).
  */
-static size_t dump_chunk_room(unsigned long n)
-{
-	return n * sizeof(struct devexcl_page_info) + 2 * NLA_HDRLEN;
-}
+#define DEVEXCL_DUMP_CHUNK_OVERHEAD (2 * NLA_HDRLEN)
 
 /* An array's length must fit nla_len. */
 static_assert(DEVEXCL_DUMP_SKB_SIZE <= U16_MAX);
 
 /*
- * One dump message being filled with runs of empty pages and arrays of
- * the other pages' records, always extending the last attribute in the
- * skb. A page takes at most a record: a new array's pad and header come
- * after a run, whose 28 bytes or more are less than the record it
- * replaced, so n pages never take more than dump_chunk_room(n). Records
- * of the open array are written at the skb's tail through the sink's
- * next pointer, and put into the skb by dump_sync_records().
+ * One dump message being filled with arrays of records and, with runs,
+ * runs of empty pages, always extending the last attribute in the skb.
+ * A page takes at most a record: a new array's pad and header come after
+ * a run, whose 28 bytes or more are less than the record it replaced, so
+ * n pages never take more than n records and DEVEXCL_DUMP_CHUNK_OVERHEAD.
+ * Records of the open array are written at the skb's tail through the
+ * sink's next pointer, and put into the skb by dump_sync_records().
  */
 struct dump_message {
 	struct devexcl_page_sink sink;
@@ -782,9 +779,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		.skb = skb,
 	};
 	unsigned long total = 0;
-	bool runs;
 	struct mm_struct *mm;
-	struct nlattr *attr;
 	void *hdr;
 	int ret = 0;
 
@@ -795,7 +790,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	}
 	if (dump->cursor >= dump->end)
 		return 0;
-	runs = dump->flags & DEVEXCL_INSPECT_EMPTY_RUNS;
+	msg.sink.runs = dump->flags & DEVEXCL_INSPECT_EMPTY_RUNS;
 	/* The target again, with the rights checked again: nothing is held between callbacks. */
 	mm = devexcl_get_pid_mm(dump->pid);
 	if (IS_ERR(mm)) {
@@ -819,13 +814,12 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		/* Kept for the cursor: an attribute, and a pad where u64s need one. */
 		long room = skb_tailroom(skb) - 2 * nla_total_size(sizeof(u64));
 		unsigned long left = (dump->end - dump->cursor) >> PAGE_SHIFT;
-		unsigned long n = min3(room > (long)dump_chunk_room(0) ?
-				       (room - dump_chunk_room(0)) /
+		unsigned long n = min3(room > DEVEXCL_DUMP_CHUNK_OVERHEAD ?
+				       (room - DEVEXCL_DUMP_CHUNK_OVERHEAD) /
 				       sizeof(struct devexcl_page_info) : 0,
 				       (unsigned long)DEVEXCL_INSPECT_CHUNK, left);
-		struct devexcl_page_info *records = NULL;
 
-		if (runs) {
+		if (msg.sink.runs) {
 			/* Else runs could walk a sparse GiB in one callback. */
 			n = min(n, DEVEXCL_DUMP_MAX_PAGES - total);
 			if (total && n < min(left, DEVEXCL_DUMP_MIN_CHUNK))
@@ -833,17 +827,9 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		}
 		if (!n)
 			break;
-		if (!runs) {
-			attr = dump_reserve_aligned(skb, DEVEXCL_A_PAGE_INFOS,
-						    n * sizeof(*records));
-			if (!attr)
-				break;
-			records = nla_data(attr);
-		}
 		ret = devexcl_inspect_pages(dump->buf, mm, dump->cursor, n,
 					    dump->flags & DEVEXCL_INSPECT_WALK_RMAP,
-					    dump->show_pfn, records,
-					    runs ? &msg.sink : NULL);
+					    dump->show_pfn, &msg.sink);
 		if (ret)
 			break;
 		dump_sync_records(&msg);

@@ -717,38 +717,30 @@ out_free:
 	return ret;
 }
 
-/*
- * A range's probes, kept for rmap walks, or (@pages NULL) filled at once:
- * into @out, one record a page, or into @sink.
- */
+/* A range's probes, kept for rmap walks, or (@pages NULL) filled into @sink at once. */
 struct range_probe {
 	unsigned long start;
 	struct page_probe *pages;
-	struct devexcl_page_info *out;
 	struct devexcl_page_sink *sink;
 	unsigned long seen;
 	bool show_pfn;
 	struct folio_mapcount_cache mapcounts;
 };
 
-/* Where the page at @addr goes: a zeroed record, or NULL if @sink took it as empty. */
+/* Where the page at @addr goes: a zeroed record, or NULL if the sink took it as empty. */
 static struct devexcl_page_info *page_record(struct range_probe *rp,
 					     unsigned long addr,
 					     const struct page_probe *probe)
 {
+	struct devexcl_page_sink *sink = rp->sink;
 	struct devexcl_page_info *info;
 
 	rp->seen++;
-	if (rp->out) {
-		info = &rp->out[(addr - rp->start) >> PAGE_SHIFT];
-	} else if (page_info_empty(probe, rp->show_pfn)) {
-		rp->sink->empty(rp->sink, addr, probe->pte.kind, probe->pte.flags);
+	if (sink->runs && page_info_empty(probe, rp->show_pfn)) {
+		sink->empty(sink, addr, probe->pte.kind, probe->pte.flags);
 		return NULL;
-	} else if (rp->sink->next < rp->sink->end) {
-		info = rp->sink->next++;
-	} else {
-		info = rp->sink->record(rp->sink);
 	}
+	info = sink->next < sink->end ? sink->next++ : sink->record(sink);
 	/*
 	 * Zeroed as it is filled, not in bulk first: the record is then hot,
 	 * and a small constant-size memset is inlined, not memset()'s rep
@@ -808,26 +800,22 @@ void devexcl_inspect_buf_free(struct devexcl_inspect_buf *buf)
  * @walk_rmaps: also count each page's mappings (not for KSM pages, whose
  *	mappers would need a scan of every address space)
  * @show_pfn: the caller may see PFNs
- * @out: room for @n records (a netlink attribute fills in place), or NULL
- * @sink: with @out NULL, takes the pages in address order, empty ones
- *	(all zero but address, kind and flags) through its ->empty()
+ * @sink: takes the pages in address order: a record each, or with
+ *	@sink->runs, empty ones (all zero but address, kind and flags) through
+ *	->empty(). A plain array is a sink whose @next to @end holds @n records.
  *
  * Return: 0, or -EIO if the walk did not report every page (a bug: then
  * nothing it wrote may be handed out).
  */
 int devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
 			  unsigned long addr, unsigned long n, bool walk_rmaps,
-			  bool show_pfn, struct devexcl_page_info *out,
-			  struct devexcl_page_sink *sink)
+			  bool show_pfn, struct devexcl_page_sink *sink)
 {
-	struct range_probe rp = { .start = addr, .out = out, .sink = sink,
-				  .show_pfn = show_pfn };
+	struct range_probe rp = { .start = addr, .sink = sink, .show_pfn = show_pfn };
 	struct anon_walk_cache cache = {};
 	struct vm_area_struct *vma = NULL;
 	unsigned long i;
 
-	if (out)
-		rp.sink = NULL;
 	if (!walk_rmaps) {
 		devexcl_walk_range(mm, addr, addr + n * PAGE_SIZE, range_probe_fn, &rp);
 		/* Records are zeroed as the walk reports their pages. */
@@ -912,14 +900,17 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 		goto out_free;
 	}
 	while (addr < end && done < req.max_records) {
+		struct devexcl_page_sink array = { .next = out };
+
 		n = min3((end - addr) >> PAGE_SHIFT, req.max_records - done,
 			 (unsigned long)DEVEXCL_INSPECT_CHUNK);
+		array.end = out + n;
 		if (mmap_read_lock_killable(mm)) {
 			ret = -EINTR;
 			break;
 		}
 		ret = devexcl_inspect_pages(buf, mm, addr, n, walk_rmaps,
-					    show_pfn, out, NULL);
+					    show_pfn, &array);
 		mmap_read_unlock(mm);
 		if (ret)
 			break;
