@@ -21,7 +21,7 @@ expect() { # expect NAME WANT_STATUS LOG_TEXT
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 expect clean_boot_passes 0 '[    0.000000] Linux version 6.1.192
 [    1.000000] devexcl: loaded, ABI 1.0'
 expect warning_fails 1 '[   12.345678] WARNING: CPU: 1 PID: 77 at mm/memory.c:100 foo+0x1/0x2'
@@ -32,6 +32,18 @@ expect hung_task_fails 1 '[  200.000000] INFO: task devexcl_selfte:88 blocked fo
 expect oops_fails 1 '[    9.000000] Oops: 0000 [#1] PREEMPT SMP'
 expect warning_with_printk_caller_fails 1 '[   12.345678][  T123] WARNING: CPU: 1 PID: 123 at mm/rmap.c:1 x+0x1/0x2'
 expect kasan_with_printk_caller_fails 1 '[    7.000000][    C1] BUG: KASAN: use-after-free in devexcl_ioctl+0x10/0x20'
+# dump_stack() alone, as handle_userfault() prints it under DEBUG_VM: no
+# BUG or WARNING line, only the stack.
+expect bare_dump_stack_fails 1 '[   42.123456] FAULT_FLAG_ALLOW_RETRY missing 881
+[   42.123500] CPU: 1 PID: 123 Comm: devexcl_selfte Not tainted 6.1.0 #1
+[   42.123600] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2 04/01/2014
+[   42.123700] Call Trace:
+[   42.123800]  <TASK>
+[   42.123900]  dump_stack_lvl+0x44/0x5c
+[   42.124000]  handle_userfault+0x5b4/0x6a0'
+expect bare_dump_stack_with_printk_caller_fails 1 '[   42.123456][  T123] FAULT_FLAG_ALLOW_RETRY missing 881
+[   42.123700][  T123] Call Trace:
+[   42.123800][  T123]  <TASK>'
 expect test_output_mentioning_warning_passes 0 '# RUN Foo.PrintsWARNING: in its own output
 ok 1 Foo.PrintsWARNING: in its own output'
 exit $failed
