@@ -12,6 +12,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/magic.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/rmap.h>
 
@@ -33,6 +34,38 @@ static inline int devexcl_make_exclusive(struct mm_struct *mm,
 					 struct page **pages, void *owner)
 {
 	return make_device_exclusive_range(mm, start, end, pages, owner);
+}
+
+/*
+ * make_device_exclusive_range() converts, for a THP head, every PTE of the
+ * folio through an rmap walk, and the kernel's rmap walkers (e.g.
+ * try_to_migrate_one(), try_to_unmap_one()) then take those entries for
+ * present PTEs. A folio left partly exclusive after one CPU fault crashes
+ * migration: "kernel BUG at mm/rmap.c" from a pte_pfn() of the swap entry.
+ * The 6.15 rework (make_device_exclusive()) converts one PTE and teaches
+ * those walkers about the entries.
+ */
+#define DEVEXCL_KBUG_THP_EXCLUSIVE 1
+
+/**
+ * devexcl_fault_in_writable() - fault pages in for writing, as marking will
+ * @mm: target address space, mmap_lock held for read
+ * @start: first address
+ * @nr: pages
+ * @pages: receives a referenced page per address faulted in
+ *
+ * The same GUP make_device_exclusive_range() does, without FOLL_SPLIT_PMD,
+ * so that looking at a PMD-mapped THP does not split its mapping.
+ *
+ * Return: pages faulted in, or a negative errno for the first page.
+ */
+static inline long devexcl_fault_in_writable(struct mm_struct *mm,
+					     unsigned long start,
+					     unsigned long nr,
+					     struct page **pages)
+{
+	return get_user_pages_remote(mm, start, nr, FOLL_WRITE, pages, NULL,
+				     NULL);
 }
 
 /**

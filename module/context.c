@@ -198,9 +198,14 @@ static struct pid *devexcl_bind_pid(const struct devexcl_bind *req)
  * @ctx: the context
  * @uarg: struct devexcl_bind
  *
- * Return: 0; EINVAL for bad arguments, EBADF for a closed pidfd, ESRCH if
- * there is no such process or it has no address space, EPERM without
- * ptrace-level rights, EBUSY while the context holds pages.
+ * A rebound context starts afresh: it forgets the previous target's
+ * pages, revocation log and counters (devexcl_forget_target()), also when
+ * rebound to the same process.
+ *
+ * Return: 0; EINVAL for bad arguments (flags, reserved fields, a pid of 0
+ * or above INT_MAX), EBADF for a closed pidfd, ESRCH if there is no such
+ * process or it has no address space, EPERM without ptrace-level rights,
+ * EBUSY while the context holds pages.
  */
 long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 {
@@ -239,6 +244,7 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 	} else {
 		/* No region left: no notifier can produce an event meanwhile. */
 		devexcl_remove_regions(ctx, false);
+		devexcl_forget_target(ctx);
 		mmgrab(mm);
 		if (ctx->mm)
 			mmdrop(ctx->mm);

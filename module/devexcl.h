@@ -57,6 +57,8 @@ static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
  * @nr_regions: length of @regions
  * @id: the id user space sees
  * @revoke_seq: last revocation batch number
+ * @log_floor: @revoke_seq when the context was last rebound: earlier
+ *	batches were the previous target's
  * @nr_held: pages held now
  * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
  * @counters: what DEVEXCL_IOC_COUNTERS reports
@@ -73,6 +75,7 @@ struct devexcl_ctx {
 	unsigned int nr_regions;
 	u64 id;
 	u64 revoke_seq;
+	u64 log_floor;
 	unsigned long nr_held;
 	struct devexcl_revocation_rec log[DEVEXCL_REVOCATION_LOG];
 	struct devexcl_counters counters;
@@ -115,6 +118,7 @@ long devexcl_ioctl_counters(struct devexcl_ctx *ctx, void __user *uarg);
 long devexcl_ioctl_revocations(struct devexcl_ctx *ctx, void __user *uarg);
 void devexcl_release_all(struct devexcl_ctx *ctx);
 void devexcl_remove_regions(struct devexcl_ctx *ctx, bool only_unused);
+void devexcl_forget_target(struct devexcl_ctx *ctx);
 
 /* rmap.c */
 #define DEVEXCL_INSPECT_CHUNK 256

@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "devexcl.h"
 #include "objid.h"
 
@@ -23,7 +24,9 @@ static long devexcl_ioctl_version(void __user *uarg)
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
 		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP |
-			    DEVEXCL_FEAT_NETLINK,
+			    DEVEXCL_FEAT_NETLINK |
+			    (DEVEXCL_KBUG_THP_EXCLUSIVE ?
+			     DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE : 0),
 		.page_size = PAGE_SIZE,
 		.max_range_bytes = DEVEXCL_MAX_RANGE_BYTES,
 	};

@@ -18,6 +18,7 @@
  * device's own state is checked under the notifier's lock.
  */
 #include <linux/atomic.h>
+#include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/hmm.h>
@@ -339,6 +340,7 @@ struct mark_call {
 	unsigned long marked;
 	unsigned long failed;
 	struct devexcl_access *access;
+	bool allow_kernel_bugs;
 };
 
 static void unlock_put_pages(struct page **pages, unsigned long n)
@@ -501,10 +503,26 @@ static int userfault_probe_fn(unsigned long addr,
 }
 
 /*
- * How many of the @nr pages from @addr can be faulted in without trapping
- * into a userfaultfd handler. make_device_exclusive_range()'s GUP cannot
- * wait for one: handle_userfault() would fail it (and, with DEBUG_VM, dump
- * a stack), so such pages are refused before the call. mmap_lock held.
+ * How many of the @nr pages from @addr lie in the VMA of @addr. A batch
+ * never crosses a VMA, so that what is checked of the first page's VMA
+ * (userfaultfd, hugetlb) holds for the whole batch. mmap_lock held.
+ */
+static unsigned long vma_run(struct mm_struct *mm, unsigned long addr,
+			     unsigned long nr)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (!vma)
+		return nr;
+	return min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
+}
+
+/*
+ * How many of the @nr pages from @addr, all in one VMA, can be faulted in
+ * without trapping into a userfaultfd handler. make_device_exclusive_range()'s
+ * GUP cannot wait for one: handle_userfault() would fail it (and, with
+ * DEBUG_VM, dump a stack), so such pages are refused before the call.
+ * mmap_lock held.
  */
 static unsigned long userfault_safe_run(struct mm_struct *mm, unsigned long addr,
 					unsigned long nr)
@@ -522,6 +540,42 @@ static unsigned long userfault_safe_run(struct mm_struct *mm, unsigned long addr
 	return (probe.first_trap - addr) >> PAGE_SHIFT;
 }
 
+static bool in_thp(struct page *page)
+{
+	return PageCompound(page) && !PageHuge(page);
+}
+
+/*
+ * On a kernel with DEVEXCL_KBUG_THP_EXCLUSIVE, how many of the @nr pages
+ * from @addr share the first page's answer to "is it part of a THP?"
+ * (*@thp). The pages are faulted in as marking will fault them, so the
+ * answer holds until mmap_lock is dropped: with the PMD now a page table,
+ * a fault there maps order-0 pages, and only a collapse, which needs
+ * mmap_lock for writing, could map a THP. @pages is scratch space.
+ * mmap_lock held.
+ */
+static unsigned long thp_run(struct mm_struct *mm, unsigned long addr,
+			     unsigned long nr, struct page **pages, bool *thp)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	long got, i;
+
+	*thp = false;
+	if (!DEVEXCL_KBUG_THP_EXCLUSIVE || !vma || is_vm_hugetlb_page(vma))
+		return nr;
+	got = devexcl_fault_in_writable(mm, addr, nr, pages);
+	/* Let marking itself fail on the first page and name why. */
+	if (got <= 0)
+		return nr;
+	*thp = in_thp(pages[0]);
+	for (i = 1; i < got; i++)
+		if (in_thp(pages[i]) != *thp)
+			break;
+	while (got)
+		put_page(pages[--got]);
+	return i;
+}
+
 /*
  * Mark up to @nr pages from @addr, none of them held. Fills
  * mc->results[0..*done). Returns 0, or -EINTR / -ENOMEM, which end the call.
@@ -534,6 +588,7 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 	struct devexcl_marker marker;
 	unsigned long seq, got, i;
 	int attempt, ret;
+	bool thp;
 
 	ret = reserve_slots(ctx, addr >> PAGE_SHIFT, nr);
 	if (ret)
@@ -545,6 +600,7 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		seq = mmu_interval_read_begin(&mc->region->notifier);
 		if (mmap_read_lock_killable(mc->mm))
 			return -EINTR;
+		nr = vma_run(mc->mm, addr, nr);
 		nr = userfault_safe_run(mc->mm, addr, nr);
 		if (!nr) {
 			mmap_read_unlock(mc->mm);
@@ -553,8 +609,22 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 			*done = 1;
 			return 0;
 		}
-		end = addr + nr * PAGE_SIZE;
 		marker_enter(&marker, ctx);
+		thp = false;
+		if (!mc->allow_kernel_bugs)
+			nr = thp_run(mc->mm, addr, nr, mc->pages, &thp);
+		if (thp) {
+			marker_exit(&marker);
+			mmap_read_unlock(mc->mm);
+			for (i = 0; i < nr; i++)
+				mc->results[i] =
+					mark_result(DEVEXCL_MARK_THP_KERNEL_BUG,
+						    EOPNOTSUPP);
+			mc->failed += nr;
+			*done = nr;
+			return 0;
+		}
+		end = addr + nr * PAGE_SIZE;
 		ret = devexcl_make_exclusive(mc->mm, addr, end, mc->pages, ctx);
 		marker_exit(&marker);
 		if (ret < 0) {
@@ -653,17 +723,22 @@ static unsigned long run_length(struct devexcl_ctx *ctx, unsigned long index,
 }
 
 /*
- * Mark [start, end). Per-page results go to @uresults (may be NULL), the
- * last page's also to @last_result (may be NULL). Caller holds op_lock and
- * a reference on @mm.
+ * Mark [start, end) as @flags (DEVEXCL_MARK_*) say. Per-page results go to
+ * @uresults (may be NULL), the last page's also to @last_result (may be
+ * NULL). Caller holds op_lock and a reference on @mm.
  */
 static int mark_range(struct devexcl_ctx *ctx, struct mm_struct *mm,
-		      unsigned long start, unsigned long end,
+		      unsigned long start, unsigned long end, u64 flags,
 		      u32 __user *uresults, u32 *last_result,
 		      struct devexcl_access *access,
 		      struct devexcl_range_op *out)
 {
-	struct mark_call mc = { .ctx = ctx, .mm = mm, .access = access };
+	struct mark_call mc = {
+		.ctx = ctx,
+		.mm = mm,
+		.access = access,
+		.allow_kernel_bugs = flags & DEVEXCL_MARK_ALLOW_KERNEL_BUGS,
+	};
 	unsigned long addr = start, nr, done, i;
 	int ret;
 
@@ -715,14 +790,27 @@ out:
 	return ret;
 }
 
-static int read_range_op(void __user *uarg, struct devexcl_range_op *op)
+/*
+ * Copy in an ioctl argument that is also written back, and fail on an
+ * unwritable one now, not after changing anything.
+ */
+static int read_inout_arg(void __user *uarg, void *arg, size_t size)
 {
-	if (copy_from_user(op, uarg, sizeof(*op)))
+	if (copy_from_user(arg, uarg, size))
 		return -EFAULT;
-	/* Fail on an unwritable argument now, not after changing anything. */
-	if (copy_to_user(uarg, op, sizeof(*op)))
+	if (copy_to_user(uarg, arg, size))
 		return -EFAULT;
-	if (op->flags || op->reserved)
+	return 0;
+}
+
+static int read_range_op(void __user *uarg, struct devexcl_range_op *op,
+			 u64 valid_flags)
+{
+	int ret = read_inout_arg(uarg, op, sizeof(*op));
+
+	if (ret)
+		return ret;
+	if ((op->flags & ~valid_flags) || op->reserved)
 		return -EINVAL;
 	return 0;
 }
@@ -733,8 +821,9 @@ static int read_range_op(void __user *uarg, struct devexcl_range_op *op)
  * @uarg: struct devexcl_range_op
  *
  * Return: 0 with per-page results; EINVAL, E2BIG, EFAULT for bad arguments
- * or a range with unmapped parts; ESRCH if the target has exited; EINTR
- * if killed; ENOMEM; ENOSPC past DEVEXCL_MAX_REGIONS distinct ranges.
+ * or a range with unmapped parts; EPERM for DEVEXCL_MARK_ALLOW_KERNEL_BUGS
+ * without CAP_SYS_ADMIN; ESRCH if the target has exited; EINTR if killed;
+ * ENOMEM; ENOSPC past DEVEXCL_MAX_REGIONS distinct ranges.
  */
 long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 {
@@ -743,9 +832,12 @@ long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 	u32 __user *uresults;
 	long ret;
 
-	ret = read_range_op(uarg, &op);
+	ret = read_range_op(uarg, &op, DEVEXCL_MARK_ALLOW_KERNEL_BUGS);
 	if (ret)
 		return ret;
+	if ((op.flags & DEVEXCL_MARK_ALLOW_KERNEL_BUGS) &&
+	    !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	ret = devexcl_validate_range(op.start, op.length);
 	if (ret)
 		return ret;
@@ -762,7 +854,7 @@ long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 		ret = -ESRCH;
 	} else {
 		ret = mark_range(ctx, mm, op.start, op.start + op.length,
-				 uresults, NULL, NULL, &op);
+				 op.flags, uresults, NULL, NULL, &op);
 		mmput(mm);
 	}
 	mutex_unlock(&ctx->op_lock);
@@ -848,7 +940,7 @@ long devexcl_ioctl_release(struct devexcl_ctx *ctx, void __user *uarg)
 	u64 released = 0, unrestored = 0;
 	long ret;
 
-	ret = read_range_op(uarg, &op);
+	ret = read_range_op(uarg, &op, 0);
 	if (ret)
 		return ret;
 	if (op.results)
@@ -1025,8 +1117,8 @@ static int reacquire_and_access(struct devexcl_ctx *ctx, struct mm_struct *mm,
 	u32 result = 0;
 	int ret;
 
-	ret = mark_range(ctx, mm, addr, addr + PAGE_SIZE, NULL, &result, req,
-			 &out);
+	ret = mark_range(ctx, mm, addr, addr + PAGE_SIZE, 0, NULL, &result,
+			 req, &out);
 	if (ret)
 		return ret;
 	/* op_lock is held: nothing else in this context marked it meanwhile. */
@@ -1041,7 +1133,8 @@ static int reacquire_and_access(struct devexcl_ctx *ctx, struct mm_struct *mm,
  * @uarg: struct devexcl_access
  *
  * Return: 0; EINVAL for bad arguments or an unaligned address; EFAULT for
- * a kernel address; ENOENT / ESTALE without a hold (and no REACQUIRE);
+ * a kernel address or an argument that cannot be written back (found
+ * before anything is done); ENOENT / ESTALE without a hold (and no REACQUIRE);
  * with REACQUIRE, the errno of the page's mark result (EBUSY if the page
  * lock stayed contended for HMM_RANGE_DEFAULT_TIMEOUT); ESRCH; EINTR.
  */
@@ -1052,8 +1145,9 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 	struct mm_struct *mm;
 	long ret;
 
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
+	ret = read_inout_arg(uarg, &req, sizeof(req));
+	if (ret)
+		return ret;
 	if (req.op < DEVEXCL_OP_READ || req.op > DEVEXCL_OP_CMPXCHG ||
 	    (req.flags & ~DEVEXCL_ACCESS_REACQUIRE) || req.reserved ||
 	    !IS_ALIGNED(req.addr, sizeof(u64)))
@@ -1099,6 +1193,29 @@ out:
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
 	return ret;
+}
+
+/**
+ * devexcl_forget_target() - start afresh for a new target (a rebind)
+ * @ctx: the context; op_lock held, no page held and no region left
+ *
+ * The page table, the revocation log and the counters describe the old
+ * target, so a rebound context starts with none of them. Batch sequence
+ * numbers carry on: each stays unique for the context id events carry.
+ */
+void devexcl_forget_target(struct devexcl_ctx *ctx)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->op_lock);
+	mutex_lock(&ctx->lock);
+	xa_destroy(&ctx->pages);
+	for (i = 0; i < DEVEXCL_REVOCATION_LOG; i++)
+		put_pid(ctx->log[i].trigger);
+	memset(ctx->log, 0, sizeof(ctx->log));
+	memset(&ctx->counters, 0, sizeof(ctx->counters));
+	ctx->log_floor = ctx->revoke_seq;
+	mutex_unlock(&ctx->lock);
 }
 
 /**
@@ -1150,6 +1267,8 @@ long devexcl_ioctl_revocations(struct devexcl_ctx *ctx, void __user *uarg)
 	mutex_lock(&ctx->lock);
 	latest = ctx->revoke_seq;
 	first = latest > DEVEXCL_REVOCATION_LOG ? latest - DEVEXCL_REVOCATION_LOG + 1 : 1;
+	/* Batches up to the floor belong to a target the context left. */
+	first = max(first, ctx->log_floor + 1);
 	if (latest - first + 1 > req.count)
 		first = latest - req.count + 1;
 	for (seq = first; seq <= latest && req.count; seq++, n++) {

@@ -54,6 +54,8 @@ protected:
         EXPECT_EQ(now.refused, before_counters_.refused);
         EXPECT_EQ(now.released, before_counters_.released);
         EXPECT_EQ(now.revocations, before_counters_.revocations);
+        EXPECT_EQ(now.device_ops, before_counters_.device_ops);
+        EXPECT_EQ(now.reacquires, before_counters_.reacquires);
         auto status = dev_->status(mem_->addr(), mem_->length());
         for (std::size_t i = 0; i < status.size(); ++i) {
             EXPECT_TRUE(status[i] == before_status_[i]) << "page " << i << " changed";
@@ -114,8 +116,10 @@ TEST_F(BadInput, MarkRangeWithAHoleIsEfaultAndMarksNothing) {
 
 TEST_F(BadInput, MarkUnknownFlagsOrReservedBitsAreEinval) {
     auto op = range(mem_->addr() + 4 * kPage, kPage);
-    op.flags = 1;
-    EXPECT_EQ(mark_raw(op), std::errc::invalid_argument);
+    for (std::uint64_t flags : {std::uint64_t{2}, ~std::uint64_t{DEVEXCL_MARK_ALLOW_KERNEL_BUGS}}) {
+        op.flags = flags;
+        EXPECT_EQ(mark_raw(op), std::errc::invalid_argument);
+    }
     op.flags = 0;
     op.reserved = 1;
     EXPECT_EQ(mark_raw(op), std::errc::invalid_argument);
@@ -187,6 +191,47 @@ TEST_F(BadInput, AccessBadArgumentsAreRefused) {
     req.flags = 0;
     req.addr = kKernelAddress;
     EXPECT_EQ(dev_->try_ioctl(DEVEXCL_IOC_ACCESS, &req), std::errc::bad_address);
+}
+
+// The argument is written back (the old value, the path taken), so an
+// unwritable one must fail before the access, as MARK's does: the fixture
+// checks that device_ops did not move, and the word must not either.
+TEST_F(BadInput, AccessArgumentInReadOnlyMemoryIsEfaultBeforeTheAccess) {
+    Mapping page(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    auto* req = page.as<devexcl_access>();
+    *req = devexcl_access{};
+    req->addr = mem_->addr();
+    req->op = DEVEXCL_OP_ADD;
+    req->value = 1;
+    ASSERT_EQ(::mprotect(page.data(), kPage, PROT_READ), 0);
+    EXPECT_EQ(dev_->try_ioctl(DEVEXCL_IOC_ACCESS, req), std::errc::bad_address);
+    EXPECT_EQ(dev_->access(mem_->addr(), AccessOp::Read).old_value, mem_->initial_word(0))
+        << "the refused add changed the word";
+    ++before_counters_.device_ops;  // the read just done
+}
+
+// With REACQUIRE, a refused access must not take a revoked page back either.
+TEST_F(BadInput, ReacquiringAccessArgumentInReadOnlyMemoryIsEfaultBeforeReacquiring) {
+    dev_.reset();  // revoking changes state by design: a context of its own
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(mem_->addr(), kPage).all_held());
+    EXPECT_EQ(*mem_->word(0), mem_->initial_word(0));  // the CPU takes it back
+    Mapping page(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    auto* req = page.as<devexcl_access>();
+    *req = devexcl_access{};
+    req->addr = mem_->addr();
+    req->op = DEVEXCL_OP_ADD;
+    req->value = 1;
+    req->flags = DEVEXCL_ACCESS_REACQUIRE;
+    ASSERT_EQ(::mprotect(page.data(), kPage, PROT_READ), 0);
+    EXPECT_EQ(dev.try_ioctl(DEVEXCL_IOC_ACCESS, req), std::errc::bad_address);
+    auto st = dev.status(mem_->addr(), kPage);
+    EXPECT_EQ(st[0].device, DeviceState::Revoked);
+    EXPECT_EQ(st[0].pte, PteKind::Present);
+    Counters c = dev.counters();
+    EXPECT_EQ(c.device_ops, 0u);
+    EXPECT_EQ(c.reacquires, 0u);
+    EXPECT_EQ(*mem_->word(0), mem_->initial_word(0));
 }
 
 TEST_F(BadInput, AccessWithoutAHoldIsEnoentOrEstale) {
@@ -309,6 +354,23 @@ TEST_F(Permissions, UnprivilegedUserCannotBindByPidfdToRootsProcess) {
                   } catch (const std::system_error& e) {
                       return errno_of(e);
                   }
+              }),
+              EPERM);
+}
+
+// Walking into a known kernel bug is for admins reproducing it on purpose.
+TEST_F(Permissions, UnprivilegedUserCannotAllowKernelBugs) {
+    EXPECT_EQ(run_as_nobody([] {
+                  auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+                  Device dev = Device::open();
+                  int err = 0;
+                  try {
+                      dev.mark(mem->addr(), mem->length(), MarkMode::AllowKernelBugs);
+                  } catch (const std::system_error& e) {
+                      err = errno_of(e);
+                  }
+                  Counters c = dev.counters();
+                  return c.marked == 0 && c.refused == 0 ? err : 100;
               }),
               EPERM);
 }

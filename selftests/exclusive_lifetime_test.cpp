@@ -133,6 +133,49 @@ TEST_F(Lifetime, RebindAfterReleaseMovesToTheNewTarget) {
     EXPECT_EQ(dev.counters().target_pid, static_cast<std::uint64_t>(::getpid()));
 }
 
+// A rebind starts the context afresh: the old target's pages, revocation
+// log and counters are gone, and only the batch numbers carry on, so that
+// each stays unique for the context's id in events.
+TEST_F(Lifetime, RebindForgetsThePreviousTargetsState) {
+    TargetProcess target(MemoryKind::PrivateAnon);
+    auto mine = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    ASSERT_TRUE(dev.mark(mine->addr(), mine->length()).all_held());
+    EXPECT_EQ(*mine->word(0), mine->initial_word(0));  // revokes page 0: cpu-fault
+    dev.release(mine->addr(), mine->length());         // the rest: released
+    const std::uint64_t old_seq = dev.revocations().back().seq;
+    ASSERT_GE(old_seq, 2u);
+
+    dev.bind(target.pid());
+    for (std::uint64_t start : {mine->addr(), target.addr()}) {
+        for (const auto& s : dev.status(start, mine->length())) {
+            EXPECT_EQ(s.device, DeviceState::NeverHeld);
+        }
+    }
+    devexcl_access req{};
+    req.addr = target.addr();
+    req.op = DEVEXCL_OP_READ;
+    EXPECT_EQ(dev.try_ioctl(DEVEXCL_IOC_ACCESS, &req), std::errc::no_such_file_or_directory);
+    req.addr = mine->addr();
+    EXPECT_EQ(dev.try_ioctl(DEVEXCL_IOC_ACCESS, &req), std::errc::no_such_file_or_directory)
+        << "not ESTALE: the revoked page was the previous target's";
+    EXPECT_TRUE(dev.revocations().empty());
+    Counters c = dev.counters();
+    EXPECT_EQ(c.marked, 0u);
+    EXPECT_EQ(c.released, 0u);
+    EXPECT_EQ(c.revocations, 0u);
+    EXPECT_EQ(c.revoked_by(Cause::CpuFault), 0u);
+    EXPECT_EQ(c.target_pid, static_cast<std::uint64_t>(target.pid()));
+
+    ASSERT_TRUE(dev.mark(target.addr(), target.length()).all_held());
+    dev.release(target.addr(), target.length());
+    auto log = dev.revocations();
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].seq, old_seq + 1) << "batch numbers carry on across a rebind";
+    EXPECT_EQ(log[0].cause, Cause::Released);
+    EXPECT_EQ(dev.counters().marked, target.length() / kPage);
+}
+
 // Killable means the kernel stops marking, not only that the task dies on
 // its way back to user space: the module's own count of pages marked must
 // stop short of the gibibyte.

@@ -112,8 +112,6 @@ protected:
     std::size_t n() const { return mem_ ? mem_->mark_pages() : mark_.pages.size(); }
     std::uint64_t mark_length() const { return n() * kPage; }
     bool held(std::size_t i) const { return mark_.pages[i].code == MarkCode::Marked; }
-    // 6.1 converts every PTE of a THP when it marks the head, held or not.
-    bool thp_tail(std::size_t i) const { return mark_.pages[i].code == MarkCode::ThpTail; }
     bool private_memory() const { return !mem_->shared(); }
 
     // Builds the memory, marks it and checks the state right after marking.
@@ -185,7 +183,7 @@ protected:
         ASSERT_EQ(mark.pages.size(), mem.mark_pages());
         std::uint64_t expect_marked = 0;
         for (std::size_t i = 0; i < mark.pages.size(); ++i) {
-            ExpectedMark want = mem.expected_mark(i);
+            ExpectedMark want = mem.expected_mark();
             EXPECT_EQ(mark.pages[i].code, want.code)
                 << "page " << i << ": " << to_string(mark.pages[i].code) << " vs "
                 << to_string(want.code);
@@ -201,8 +199,8 @@ protected:
         auto pm = read_pagemap(mem_->addr(), n());
         for (std::size_t i = 0; i < n(); ++i) {
             SCOPED_TRACE("page " + std::to_string(i));
-            if (held(i) || thp_tail(i)) {
-                EXPECT_EQ(st[i].device, held(i) ? DeviceState::Held : DeviceState::NeverHeld);
+            if (held(i)) {
+                EXPECT_EQ(st[i].device, DeviceState::Held);
                 EXPECT_EQ(st[i].pte, PteKind::DeviceExclusiveWrite);
                 // pagemap sees a swap entry; 6.1 dropped the mapcount.
                 EXPECT_TRUE(pm[i].swap());
@@ -367,7 +365,7 @@ void ExclusiveMatrix::run_mprotect() {
     expect_revoked(st, Cause::ProtectionVma);
     for (std::size_t i = 0; i < n(); ++i) {
         // 6.1 rewrites a write entry into a read entry (mm/mprotect.c).
-        expect_pte(st, i, held(i) || thp_tail(i) ? PteKind::DeviceExclusiveRead : PteKind::Present);
+        expect_pte(st, i, held(i) ? PteKind::DeviceExclusiveRead : PteKind::Present);
     }
     ASSERT_EQ(
         ::mprotect(reinterpret_cast<void*>(mem_->addr()), mem_->length(), PROT_READ | PROT_WRITE),
@@ -381,7 +379,7 @@ void ExclusiveMatrix::run_mprotect() {
             continue;
         }
         // Nothing else turns a read entry back into a write entry.
-        expect_pte(st, i, held(i) || thp_tail(i) ? PteKind::DeviceExclusiveRead : PteKind::Present);
+        expect_pte(st, i, held(i) ? PteKind::DeviceExclusiveRead : PteKind::Present);
     }
     expect_contents();
     for (std::size_t i = 0; i < n(); ++i) {
@@ -445,8 +443,7 @@ void ExclusiveMatrix::run_mremap() {
         // mremap moves the entries as they are: still device-exclusive,
         // but the device's hold was revoked with the old range.
         EXPECT_EQ(new_st[i].device, DeviceState::NeverHeld);
-        expect_pte(new_st, i,
-                   held(i) || thp_tail(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
+        expect_pte(new_st, i, held(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
     }
     expect_contents();
     // The window's remainder must go, but not the moved pages inside it.
@@ -496,15 +493,13 @@ void ExclusiveMatrix::run_mark_twice() {
     Counters before = dev_->counters();
     MarkResult again = dev_->mark(mem_->addr(), mark_length());
     for (std::size_t i = 0; i < n(); ++i) {
-        EXPECT_EQ(again.pages[i].code,
-                  held(i) ? MarkCode::AlreadyHeld : mem_->expected_mark(i).code)
+        EXPECT_EQ(again.pages[i].code, held(i) ? MarkCode::AlreadyHeld : mem_->expected_mark().code)
             << "page " << i;
     }
     auto st = dev_->status(mem_->addr(), mark_length());
     for (std::size_t i = 0; i < n(); ++i) {
         EXPECT_EQ(st[i].device, held(i) ? DeviceState::Held : DeviceState::NeverHeld);
-        // A held page is skipped; a THP tail is faulted back by the second
-        // mark's GUP before 6.1 refuses it again, so it ends up present.
+        // A held page is skipped; a refused one stays as it was.
         expect_pte(st, i, held(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
     }
     Counters after = dev_->counters();
@@ -525,8 +520,7 @@ void ExclusiveMatrix::run_second_context() {
     expect_revoked(first_st, Cause::OtherDevice);
     for (std::size_t i = 0; i < n(); ++i) {
         EXPECT_EQ(second_st[i].device, held(i) ? DeviceState::Held : DeviceState::NeverHeld);
-        expect_pte(second_st, i,
-                   held(i) || thp_tail(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
+        expect_pte(second_st, i, held(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
     }
     expect_last_trigger_is_us(Cause::OtherDevice);
 }
@@ -541,10 +535,8 @@ void ExclusiveMatrix::run_release() {
     auto pm = read_pagemap(mem_->addr(), n());
     expect_revoked(st, Cause::Released);
     for (std::size_t i = 0; i < n(); ++i) {
-        // THP tails were converted by the head's mark but never held, so
-        // releasing the head does not restore them.
-        expect_pte(st, i, thp_tail(i) ? PteKind::DeviceExclusiveWrite : PteKind::Present);
-        EXPECT_EQ(pm[i].present(), !thp_tail(i)) << "page " << i;
+        expect_pte(st, i, PteKind::Present);
+        EXPECT_TRUE(pm[i].present()) << "page " << i;
     }
     EXPECT_EQ(dev_->counters().held, 0u);
     expect_contents();
@@ -552,13 +544,13 @@ void ExclusiveMatrix::run_release() {
 
 void ExclusiveMatrix::run_device_atomics() {
     const std::uint64_t addr = mem_->page_addr(0);
-    if (!mem_->markable(0)) {
+    if (!mem_->markable()) {
         // The device faults and cannot take the page: the kind's errno.
         try {
             dev_->access(addr, AccessOp::Add, 1, 0, /*reacquire=*/true);
             ADD_FAILURE() << "device access to an unmarkable page succeeded";
         } catch (const std::system_error& e) {
-            EXPECT_EQ(errno_of(e), mem_->expected_mark(0).error) << e.what();
+            EXPECT_EQ(errno_of(e), mem_->expected_mark().error) << e.what();
         }
         expect_contents();
         return;
@@ -616,7 +608,7 @@ void ExclusiveMatrix::run_process_exit() {
     mark_ = dev_->mark(addr, pages * kPage);
     ASSERT_EQ(mark_.pages.size(), pages);
     for (std::size_t i = 0; i < pages; ++i) {
-        EXPECT_EQ(mark_.pages[i].code, expected_mark_for(kind(), i).code) << "page " << i;
+        EXPECT_EQ(mark_.pages[i].code, expected_mark_for(kind()).code) << "page " << i;
     }
     Counters c = dev_->counters();
     EXPECT_EQ(c.target_pid, static_cast<std::uint64_t>(pid));

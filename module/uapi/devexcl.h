@@ -17,7 +17,7 @@
 
 /* A major bump breaks old callers; a minor bump only adds. */
 #define DEVEXCL_ABI_MAJOR 1
-#define DEVEXCL_ABI_MINOR 1
+#define DEVEXCL_ABI_MINOR 2
 
 /* 0xDE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define DEVEXCL_IOC_MAGIC 0xDE
@@ -43,6 +43,16 @@ struct devexcl_version {
 #define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0) /* bind, mark, access, status, release */
 #define DEVEXCL_FEAT_RMAP _BITULL(1) /* inspect page, range and VMA */
 #define DEVEXCL_FEAT_NETLINK _BITULL(2) /* the "devexcl" generic netlink family */
+/*
+ * The kernel converts every PTE of a THP when the head page is made
+ * device-exclusive, and its rmap walkers then decode those entries as
+ * present PTEs: try_to_migrate_one() and try_to_unmap_one() crash on a
+ * folio left partly exclusive (fixed in 6.15 by "mm: fixes for
+ * device-exclusive entries (hmm)"). On such a kernel MARK refuses every
+ * page of a large folio (DEVEXCL_MARK_THP_KERNEL_BUG) unless the caller
+ * asks for DEVEXCL_MARK_ALLOW_KERNEL_BUGS.
+ */
+#define DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE _BITULL(3)
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 
@@ -91,7 +101,18 @@ enum devexcl_mark_code {
 	DEVEXCL_MARK_NOT_CONVERTED = 9,	/* the rmap walk left a mapping (EAGAIN) */
 	DEVEXCL_MARK_RETRIES_EXHAUSTED = 10, /* invalidated on every attempt (EAGAIN) */
 	DEVEXCL_MARK_USERFAULTFD = 11,	/* faulting it would need the uffd handler (EFAULT) */
+	/* a page of a THP, on a kernel with DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE (EOPNOTSUPP) */
+	DEVEXCL_MARK_THP_KERNEL_BUG = 12,
 };
+
+/*
+ * MARK flag, CAP_SYS_ADMIN only (EPERM otherwise): do not steer around
+ * the running kernel's known bugs (DEVEXCL_FEAT_KBUG_*), to reproduce them
+ * on purpose. On 6.1 this marks THP heads as the kernel does, converting
+ * every PTE of the folio; a later migration or reclaim of that folio can
+ * crash the kernel.
+ */
+#define DEVEXCL_MARK_ALLOW_KERNEL_BUGS _BITULL(0)
 
 #define DEVEXCL_MARK_RESULT_CODE(r) ((r) & 0xffU)
 #define DEVEXCL_MARK_RESULT_ERRNO(r) (((r) >> 8) & 0xffU)
@@ -100,7 +121,7 @@ enum devexcl_mark_code {
  * struct devexcl_range_op - argument of DEVEXCL_IOC_MARK and DEVEXCL_IOC_RELEASE
  * @start: first byte of the range in the target
  * @length: bytes
- * @flags: zero
+ * @flags: MARK: DEVEXCL_MARK_ALLOW_KERNEL_BUGS or zero; RELEASE: zero
  * @results: MARK only, optional: user pointer to a __u32 per page that
  *	receives its result (code | errno << 8); 0 for none
  * @done: out: pages processed

@@ -33,14 +33,15 @@ enum class MemoryKind {
 std::string_view kind_name(MemoryKind kind);
 const std::vector<MemoryKind>& all_memory_kinds();
 
-// What 6.1 does when a page of this kind is marked.
+// What marking a page of this kind gives on the running kernel.
 struct ExpectedMark {
     MarkCode code;
     int error;
 };
 
-// What 6.1 does when page `page` of a fresh mapping of `kind` is marked.
-ExpectedMark expected_mark_for(MemoryKind kind, std::size_t page);
+// What marking any page of a fresh mapping of `kind` gives, by default, on
+// the running kernel (keyed by its feature bits).
+ExpectedMark expected_mark_for(MemoryKind kind);
 
 class TestMemory {
 public:
@@ -64,8 +65,8 @@ public:
     // The pattern in word 0 of each page when created.
     std::uint64_t initial_word(std::size_t page) const;
 
-    ExpectedMark expected_mark(std::size_t page) const { return expected_mark_for(kind_, page); }
-    bool markable(std::size_t page) const { return expected_mark(page).code == MarkCode::Marked; }
+    ExpectedMark expected_mark() const { return expected_mark_for(kind_); }
+    bool markable() const { return expected_mark().code == MarkCode::Marked; }
     // Writes through this mapping are seen by other mappings (no COW on fork).
     bool shared() const;
     bool writable() const { return kind_ != MemoryKind::ReadOnly; }

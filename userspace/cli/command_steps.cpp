@@ -66,7 +66,7 @@ int command_steps(const Invocation& inv, std::ostream& out) {
     for (const Step& s : steps) {
         switch (s.kind) {
             case StepKind::Mark: {
-                MarkResult r = dev.mark(s.addr, s.length);
+                MarkResult r = dev.mark(s.addr, s.length, s.mark_mode);
                 rep.mark(pid, r);
                 status = r.all_held() ? status : 1;
                 break;

@@ -33,6 +33,7 @@ int command_version(const Invocation& inv, std::ostream& out) {
         j.field("major", v.abi_major).field("minor", v.abi_minor).end_object();
         j.field("compatible", v.compatible());
         j.field("features", v.features);
+        j.field("kernel_bug_thp_exclusive", v.has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE));
         j.field("page_size", v.page_size);
         j.field("max_range_bytes", v.max_range_bytes);
         j.key("device").begin_object();
@@ -52,6 +53,11 @@ int command_version(const Invocation& inv, std::ostream& out) {
             << "features        0x" << std::hex << v.features << std::dec << '\n'
             << "page size       " << v.page_size << '\n'
             << "max range       " << v.max_range_bytes << " bytes\n"
+            << "known bugs      "
+            << (v.has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE)
+                    ? "thp-exclusive: THP pages are refused (mark --allow-kernel-bugs reproduces)"
+                    : "none known")
+            << '\n'
             << "device          " << inv.device << " (char " << major(st.st_rdev) << ':'
             << minor(st.st_rdev) << ", mode " << modebuf << ")\n";
     }

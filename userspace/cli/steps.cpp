@@ -15,13 +15,20 @@ Step parse_one(const std::vector<std::string>& w) {
     Step s;
     const std::string& cmd = w[0];
     if (cmd == "mark" || cmd == "status" || cmd == "release") {
-        need(w, 3, 3, (cmd + " PID ADDR LEN").c_str());
+        std::vector<std::string> words = w;
+        if (cmd == "mark" && words.back() == "--allow-kernel-bugs") {
+            s.mark_mode = MarkMode::AllowKernelBugs;
+            words.pop_back();
+        }
+        need(words, 3, 3,
+             (cmd == "mark" ? "mark PID ADDR LEN [--allow-kernel-bugs]" : cmd + " PID ADDR LEN")
+                 .c_str());
         s.kind = cmd == "mark"     ? StepKind::Mark
                  : cmd == "status" ? StepKind::Status
                                    : StepKind::Release;
-        s.pid = parse_pid(w[1]);
-        s.addr = parse_number(w[2], "address");
-        s.length = parse_size(w[3], "length");
+        s.pid = parse_pid(words[1]);
+        s.addr = parse_number(words[2], "address");
+        s.length = parse_size(words[3], "length");
     } else if (cmd == "atomic") {
         // atomic PID ADDR OP [VALUE [EXPECTED]] [--no-reacquire]
         std::vector<std::string> words = w;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "devexcl/device.hpp"
 #include "devexcl/types.hpp"
 #include "options.hpp"
 
@@ -25,6 +26,7 @@ struct Step {
     std::uint64_t value = 0;
     std::uint64_t expected = 0;
     bool reacquire = true;
+    MarkMode mark_mode = MarkMode::AvoidKernelBugs;  // Mark
     std::optional<double> seconds;  // Hold: none means until Ctrl-C or EOF on stdin
 };
 

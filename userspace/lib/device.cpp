@@ -71,11 +71,12 @@ void Device::bind_pidfd(int pidfd) {
     ioctl_or_throw(DEVEXCL_IOC_BIND, &req, "DEVEXCL_IOC_BIND (pidfd)");
 }
 
-MarkResult Device::mark(std::uint64_t start, std::uint64_t length) {
+MarkResult Device::mark(std::uint64_t start, std::uint64_t length, MarkMode mode) {
     std::vector<std::uint32_t> raw(page_count(length, "DEVEXCL_IOC_MARK"));
     devexcl_range_op op{};
     op.start = start;
     op.length = length;
+    op.flags = mode == MarkMode::AllowKernelBugs ? DEVEXCL_MARK_ALLOW_KERNEL_BUGS : 0;
     op.results = user_ptr(raw.data());
     ioctl_or_throw(DEVEXCL_IOC_MARK, &op, "DEVEXCL_IOC_MARK");
 

@@ -43,6 +43,8 @@ std::string_view to_string(MarkCode c) {
             return "retries-exhausted";
         case MarkCode::Userfaultfd:
             return "userfaultfd";
+        case MarkCode::ThpKernelBug:
+            return "thp-kernel-bug";
     }
     return "unknown";
 }

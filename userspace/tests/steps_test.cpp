@@ -15,6 +15,15 @@ TEST(Steps, SingleMark) {
     EXPECT_EQ(chain_pid(steps), 123);
 }
 
+TEST(Steps, MarkAvoidsKnownKernelBugsUnlessAsked) {
+    auto plain = parse_steps("mark", {"123", "0x1000", "4k"});
+    EXPECT_EQ(plain[0].mark_mode, MarkMode::AvoidKernelBugs);
+    auto unsafe = parse_steps("mark", {"123", "0x1000", "4k", "--allow-kernel-bugs"});
+    EXPECT_EQ(unsafe[0].mark_mode, MarkMode::AllowKernelBugs);
+    EXPECT_EQ(unsafe[0].length, 4096u);
+    EXPECT_THROW(parse_steps("status", {"123", "0x1000", "4k", "--allow-kernel-bugs"}), UsageError);
+}
+
 TEST(Steps, ChainSharesOneProcess) {
     auto steps = parse_steps("mark", {"7", "0x1000", "8k", "+", "atomic", "7", "0x1000", "add", "5",
                                       "+", "hold", "1.5", "+", "counters"});

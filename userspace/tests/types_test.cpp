@@ -17,10 +17,10 @@ TEST(Types, MarkResultWordDecodes) {
 
 TEST(Types, EveryCodeHasADistinctName) {
     std::set<std::string> names;
-    for (int c = DEVEXCL_MARK_NOT_REACHED; c <= DEVEXCL_MARK_USERFAULTFD; ++c) {
+    for (int c = DEVEXCL_MARK_NOT_REACHED; c <= DEVEXCL_MARK_THP_KERNEL_BUG; ++c) {
         names.insert(std::string(to_string(static_cast<MarkCode>(c))));
     }
-    EXPECT_EQ(names.size(), static_cast<std::size_t>(DEVEXCL_MARK_USERFAULTFD + 1));
+    EXPECT_EQ(names.size(), static_cast<std::size_t>(DEVEXCL_MARK_THP_KERNEL_BUG + 1));
     EXPECT_EQ(names.count("unknown"), 0u);
 
     names.clear();

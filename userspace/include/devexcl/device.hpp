@@ -24,7 +24,13 @@ struct Version {
 
     // The module speaks the ABI this library was built against.
     bool compatible() const { return abi_major == DEVEXCL_ABI_MAJOR; }
+    // A DEVEXCL_FEAT_* bit, including the DEVEXCL_FEAT_KBUG_* known kernel bugs.
+    bool has(std::uint64_t feature) const { return (features & feature) == feature; }
 };
+
+// Whether marking steers around the running kernel's known bugs (the
+// default) or, for CAP_SYS_ADMIN, walks into them to reproduce them.
+enum class MarkMode { AvoidKernelBugs, AllowKernelBugs };
 
 // Every method throws std::system_error carrying the ioctl's errno.
 class Device {
@@ -42,7 +48,8 @@ public:
 
     // Take device-exclusive access to [start, start + length). Refused pages
     // are reported per page, not thrown.
-    MarkResult mark(std::uint64_t start, std::uint64_t length);
+    MarkResult mark(std::uint64_t start, std::uint64_t length,
+                    MarkMode mode = MarkMode::AvoidKernelBugs);
     // Give pages back to the CPU; their mappings are faulted back in.
     ReleaseResult release(std::uint64_t start, std::uint64_t length);
     // The device's and the CPU's view of each page.

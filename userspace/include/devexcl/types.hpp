@@ -23,6 +23,7 @@ enum class MarkCode : std::uint8_t {
     NotConverted = DEVEXCL_MARK_NOT_CONVERTED,
     RetriesExhausted = DEVEXCL_MARK_RETRIES_EXHAUSTED,
     Userfaultfd = DEVEXCL_MARK_USERFAULTFD,
+    ThpKernelBug = DEVEXCL_MARK_THP_KERNEL_BUG,
 };
 
 enum class Cause : std::uint8_t {

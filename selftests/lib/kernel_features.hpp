@@ -1,0 +1,13 @@
+// The running kernel's features and known bugs as the module reports them
+// (DEVEXCL_IOC_VERSION feature bits): the one key of every per-kernel
+// expectation, never uname.
+#pragma once
+
+#include <cstdint>
+
+namespace devexcl::test {
+
+// True if the loaded module reports every bit of `feature` (DEVEXCL_FEAT_*).
+bool kernel_has(std::uint64_t feature);
+
+}  // namespace devexcl::test
