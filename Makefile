@@ -12,7 +12,7 @@ export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-debug vm-shell bench checkpatch format format-check clean help
+	run check check-debug repro vm-shell bench checkpatch format format-check clean help
 
 all: module userspace selftests
 
@@ -57,6 +57,10 @@ check: all
 ## bench       benchmarks in one VM boot: figures and ratios, no assertions
 bench: all
 	scripts/vm.sh --name bench --pin --timeout 1800 -- /opt/devexcl/bench.sh
+
+## repro       one VM per known kernel bug: a crash where the kernel has it, clean where not
+repro: all
+	scripts/repro.sh
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:
