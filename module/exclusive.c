@@ -576,6 +576,18 @@ static unsigned long thp_run(struct mm_struct *mm, unsigned long addr,
 	return i;
 }
 
+/* The first @n pages of the batch are refused with @result. */
+static void refuse_pages(struct mark_call *mc, unsigned long n, u32 result,
+			 unsigned long *done)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		mc->results[i] = result;
+	mc->failed += n;
+	*done = n;
+}
+
 /*
  * Mark up to @nr pages from @addr, none of them held. Fills
  * mc->results[0..*done). Returns 0, or -EINTR / -ENOMEM, which end the call.
@@ -604,9 +616,8 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		nr = userfault_safe_run(mc->mm, addr, nr);
 		if (!nr) {
 			mmap_read_unlock(mc->mm);
-			mc->results[0] = mark_result(DEVEXCL_MARK_USERFAULTFD, EFAULT);
-			mc->failed++;
-			*done = 1;
+			refuse_pages(mc, 1, mark_result(DEVEXCL_MARK_USERFAULTFD,
+							EFAULT), done);
 			return 0;
 		}
 		marker_enter(&marker, ctx);
@@ -616,26 +627,23 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		if (thp) {
 			marker_exit(&marker);
 			mmap_read_unlock(mc->mm);
-			for (i = 0; i < nr; i++)
-				mc->results[i] =
-					mark_result(DEVEXCL_MARK_THP_KERNEL_BUG,
-						    EOPNOTSUPP);
-			mc->failed += nr;
-			*done = nr;
+			refuse_pages(mc, nr,
+				     mark_result(DEVEXCL_MARK_THP_KERNEL_BUG,
+						 EOPNOTSUPP), done);
 			return 0;
 		}
 		end = addr + nr * PAGE_SIZE;
 		ret = devexcl_make_exclusive(mc->mm, addr, end, mc->pages, ctx);
 		marker_exit(&marker);
-		if (ret < 0) {
-			if (ret != -EINTR)
-				mc->results[0] = classify_gup_error(mc->mm, addr,
-								    ret);
+		if (ret == -EINTR) {
 			mmap_read_unlock(mc->mm);
-			if (ret == -EINTR)
-				return -EINTR;
-			mc->failed++;
-			*done = 1;
+			return -EINTR;
+		}
+		if (ret < 0) {
+			u32 result = classify_gup_error(mc->mm, addr, ret);
+
+			mmap_read_unlock(mc->mm);
+			refuse_pages(mc, 1, result, done);
 			return 0;
 		}
 		got = ret;
@@ -648,12 +656,9 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 			mmap_read_unlock(mc->mm);
 			if (attempt < MARK_MAX_ATTEMPTS)
 				continue;
-			for (i = 0; i < got; i++)
-				mc->results[i] =
-					mark_result(DEVEXCL_MARK_RETRIES_EXHAUSTED,
-						    EAGAIN);
-			mc->failed += got;
-			*done = got;
+			refuse_pages(mc, got,
+				     mark_result(DEVEXCL_MARK_RETRIES_EXHAUSTED,
+						 EAGAIN), done);
 			return 0;
 		}
 		record_held_locked(ctx, addr, mc->pages, got);
