@@ -535,14 +535,14 @@ static unsigned long userfault_safe_run(struct mm_struct *mm, unsigned long addr
 		return nr;
 	probe.missing_traps = vma->vm_flags & (VM_UFFD_MISSING | VM_UFFD_MINOR);
 	probe.first_trap = end;
-	devexcl_walk_vma(vma, addr, min(end, vma->vm_end), userfault_probe_fn,
-			 &probe);
+	devexcl_walk_vma(vma, addr, end, userfault_probe_fn, &probe);
 	return (probe.first_trap - addr) >> PAGE_SHIFT;
 }
 
+/* What the kernel would convert whole: the kernel refuses other large folios. */
 static bool in_thp(struct page *page)
 {
-	return PageCompound(page) && !PageHuge(page);
+	return PageAnon(page) && PageCompound(page) && !PageHuge(page);
 }
 
 /*
@@ -551,11 +551,12 @@ static bool in_thp(struct page *page)
  * (*@thp). The pages are faulted in as marking will fault them, so the
  * answer holds until mmap_lock is dropped: with the PMD now a page table,
  * a fault there maps order-0 pages, and only a collapse, which needs
- * mmap_lock for writing, could map a THP. @pages is scratch space.
- * mmap_lock held.
+ * mmap_lock for writing, could map a THP. Pages it could not fault in are
+ * never handed to the kernel unchecked: a failure on the first page is
+ * returned as its errno. @pages is scratch space. mmap_lock held.
  */
-static unsigned long thp_run(struct mm_struct *mm, unsigned long addr,
-			     unsigned long nr, struct page **pages, bool *thp)
+static long thp_run(struct mm_struct *mm, unsigned long addr,
+		    unsigned long nr, struct page **pages, bool *thp)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, addr);
 	long got, i;
@@ -564,9 +565,8 @@ static unsigned long thp_run(struct mm_struct *mm, unsigned long addr,
 	if (!DEVEXCL_KBUG_THP_EXCLUSIVE || !vma || is_vm_hugetlb_page(vma))
 		return nr;
 	got = devexcl_fault_in_writable(mm, addr, nr, pages);
-	/* Let marking itself fail on the first page and name why. */
 	if (got <= 0)
-		return nr;
+		return got ?: -EFAULT;
 	*thp = in_thp(pages[0]);
 	for (i = 1; i < got; i++)
 		if (in_thp(pages[i]) != *thp)
@@ -574,6 +574,26 @@ static unsigned long thp_run(struct mm_struct *mm, unsigned long addr,
 	while (got)
 		put_page(pages[--got]);
 	return i;
+}
+
+/*
+ * With DEVEXCL_MARK_ALLOW_KERNEL_BUGS a THP head marked leaves the kernel
+ * one migration or reclaim away from a crash: say so, and taint, so that
+ * a crash report leads back here.
+ */
+static void note_thp_heads_marked(struct page **pages, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (pages[i] && in_thp(pages[i])) {
+			pr_warn_ratelimited("devexcl: %s[%d] marked a THP with DEVEXCL_MARK_ALLOW_KERNEL_BUGS; migrating or reclaiming it can crash this kernel\n",
+					    current->comm,
+					    task_pid_nr(current));
+			add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+			return;
+		}
+	}
 }
 
 /* The first @n pages of the batch are refused with @result. */
@@ -622,18 +642,22 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		}
 		marker_enter(&marker, ctx);
 		thp = false;
-		if (!mc->allow_kernel_bugs)
-			nr = thp_run(mc->mm, addr, nr, mc->pages, &thp);
-		if (thp) {
+		ret = mc->allow_kernel_bugs ? nr :
+			thp_run(mc->mm, addr, nr, mc->pages, &thp);
+		if (ret > 0 && thp) {
 			marker_exit(&marker);
 			mmap_read_unlock(mc->mm);
-			refuse_pages(mc, nr,
+			refuse_pages(mc, ret,
 				     mark_result(DEVEXCL_MARK_THP_KERNEL_BUG,
 						 EOPNOTSUPP), done);
 			return 0;
 		}
-		end = addr + nr * PAGE_SIZE;
-		ret = devexcl_make_exclusive(mc->mm, addr, end, mc->pages, ctx);
+		if (ret > 0) {
+			nr = ret;
+			end = addr + nr * PAGE_SIZE;
+			ret = devexcl_make_exclusive(mc->mm, addr, end,
+						     mc->pages, ctx);
+		}
 		marker_exit(&marker);
 		if (ret == -EINTR) {
 			mmap_read_unlock(mc->mm);
@@ -665,6 +689,8 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		if (mc->access && mc->pages[0])
 			device_access_locked(ctx, mc->pages[0], mc->access);
 		mutex_unlock(&ctx->lock);
+		if (mc->allow_kernel_bugs)
+			note_thp_heads_marked(mc->pages, got);
 
 		/* Programmed: the contract says unlock and put now. */
 		for (i = 0; i < got; i++) {
@@ -1138,8 +1164,9 @@ static int reacquire_and_access(struct devexcl_ctx *ctx, struct mm_struct *mm,
  * @uarg: struct devexcl_access
  *
  * Return: 0; EINVAL for bad arguments or an unaligned address; EFAULT for
- * a kernel address or an argument that cannot be written back (found
- * before anything is done); ENOENT / ESTALE without a hold (and no REACQUIRE);
+ * a kernel address or an argument that cannot be written back (checked
+ * before the access, best effort: another thread may still unmap it
+ * between the check and the write-back); ENOENT / ESTALE without a hold (and no REACQUIRE);
  * with REACQUIRE, the errno of the page's mark result (EBUSY if the page
  * lock stayed contended for HMM_RANGE_DEFAULT_TIMEOUT); ESRCH; EINTR.
  */
@@ -1213,6 +1240,7 @@ void devexcl_forget_target(struct devexcl_ctx *ctx)
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->op_lock);
+	WARN_ON_ONCE(ctx->nr_held || !list_empty(&ctx->regions));
 	mutex_lock(&ctx->lock);
 	xa_destroy(&ctx->pages);
 	for (i = 0; i < DEVEXCL_REVOCATION_LOG; i++)
@@ -1228,18 +1256,20 @@ void devexcl_forget_target(struct devexcl_ctx *ctx)
  * @ctx: the context
  * @uarg: struct devexcl_counters
  *
- * Return: 0 or EFAULT.
+ * Return: 0, EFAULT, or EINTR if killed while an operation runs.
  */
 long devexcl_ioctl_counters(struct devexcl_ctx *ctx, void __user *uarg)
 {
 	struct devexcl_counters out;
 
+	/* Both locks, as BIND takes them: counters and target agree. */
+	if (mutex_lock_killable(&ctx->op_lock))
+		return -EINTR;
 	mutex_lock(&ctx->lock);
 	out = ctx->counters;
 	out.held = ctx->nr_held;
 	mutex_unlock(&ctx->lock);
 	out.context_id = ctx->id;
-	mutex_lock(&ctx->op_lock);
 	if (ctx->mm && atomic_read(&ctx->mm->mm_users))
 		out.target_pid = pid_vnr(ctx->target);
 	mutex_unlock(&ctx->op_lock);

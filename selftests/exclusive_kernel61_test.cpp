@@ -80,6 +80,10 @@ TEST_F(Kernel61, WithKernelBugsAllowedThpTailsAreRefusedAndTheHeadConvertsTheWho
     EXPECT_EQ(kpagecount(pm[0].pfn()), 0u);
     EXPECT_EQ(kpagecount(pm[511].pfn()), 0u);
     EXPECT_TRUE(has_flag(kpageflags(pm[0].pfn()), kKpfThp));
+    // Unmap before the context closes: closing would restore the head's
+    // PTE and leave the folio partly exclusive, the crashing state, until
+    // the unmap; unmapping first revokes the hold and zaps every entry.
+    mem.reset();
 }
 
 TEST_F(Kernel61, KpagecountIsZeroWhileExclusiveAndOneAfterRestore) {

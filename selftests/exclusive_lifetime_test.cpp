@@ -160,6 +160,10 @@ TEST_F(Lifetime, RebindForgetsThePreviousTargetsState) {
     EXPECT_EQ(dev.try_ioctl(DEVEXCL_IOC_ACCESS, &req), std::errc::no_such_file_or_directory)
         << "not ESTALE: the revoked page was the previous target's";
     EXPECT_TRUE(dev.revocations().empty());
+    devexcl_revocations raw{};
+    ASSERT_FALSE(dev.try_ioctl(DEVEXCL_IOC_REVOCATIONS, &raw));
+    EXPECT_EQ(raw.count, 0u);
+    EXPECT_EQ(raw.latest_seq, old_seq) << "the numbering carries on";
     Counters c = dev.counters();
     EXPECT_EQ(c.marked, 0u);
     EXPECT_EQ(c.released, 0u);

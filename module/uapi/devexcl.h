@@ -78,7 +78,9 @@ struct devexcl_version {
  * @reserved: zero
  *
  * Binding needs ptrace-level rights: the caller is in the target's thread
- * group or has CAP_SYS_PTRACE. A context that holds pages cannot rebind.
+ * group or has CAP_SYS_PTRACE. A context that holds pages cannot rebind
+ * (EBUSY). A rebind starts the context afresh: its page states, revocation
+ * log and counters are emptied; batch sequence numbers carry on.
  */
 struct devexcl_bind {
 	__u64 pid;
@@ -303,7 +305,8 @@ struct devexcl_counters {
 
 /**
  * struct devexcl_revocation - one revocation batch
- * @seq: batch sequence number, from 1
+ * @seq: batch sequence number: from 1, increasing for the context's life,
+ *	across rebinds
  * @start: first revoked address
  * @end: end of the last revoked page
  * @npages: pages the device lost
@@ -326,7 +329,9 @@ struct devexcl_revocation {
  * struct devexcl_revocations - argument of DEVEXCL_IOC_REVOCATIONS
  * @records: user pointer to @count struct devexcl_revocation
  * @count: in: room in @records; out: records written, oldest first
- * @latest_seq: out: the newest batch's sequence number (0: none yet)
+ * @latest_seq: out: the newest batch's sequence number (0: none yet). After
+ *	a rebind it may name a batch of the previous target, which @count
+ *	then leaves out
  * @reserved: zero
  *
  * The context keeps the last DEVEXCL_REVOCATION_LOG batches.
