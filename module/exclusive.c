@@ -469,9 +469,15 @@ static void record_held_locked(struct devexcl_ctx *ctx, unsigned long addr,
 	unsigned long i, held = 0;
 
 	xas_lock(&xas);
-	for (i = 0; i < n; i++, xas_next(&xas)) {
+	for (i = 0; i < n; i++) {
 		if (!pages[i])
 			continue;
+		/*
+		 * Positioned per page: xas_next() on a state never walked
+		 * loads the same index, so a refused first page would shift
+		 * every later record down by one.
+		 */
+		xas_set(&xas, (addr >> PAGE_SHIFT) + i);
 		xas_store(&xas, held_entry(page_to_pfn(pages[i])));
 		/* The slots were reserved: storing cannot fail. */
 		WARN_ON_ONCE(xas_error(&xas));

@@ -17,6 +17,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
+#include "devexcl/mapping.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
@@ -84,6 +85,53 @@ TEST_F(Kernel61, WithKernelBugsAllowedThpTailsAreRefusedAndTheHeadConvertsTheWho
     // PTE and leave the folio partly exclusive, the crashing state, until
     // the unmap; unmapping first revokes the hold and zaps every entry.
     mem.reset();
+}
+
+// A batch whose first page the kernel refuses (a THP tail, 6.1's PageTail
+// check, which converts nothing) and whose next pages it takes: each page
+// taken must be held at its own address, with its own frame. (The module
+// once recorded them one index too low; the fuzzer found it.)
+TEST_F(Kernel61, WithKernelBugsAllowedPagesAfterARefusedFirstPageAreHeldAtTheirOwnAddresses) {
+    if (!kernel_has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE)) {
+        GTEST_SKIP() << "this kernel marks THP tails (make_device_exclusive(), 6.15)";
+    }
+    constexpr std::size_t kHuge = 2UL << 20, kAfter = 8;
+    const std::size_t thp_pages = kHuge / kPage;
+    // A 2 MiB aligned THP and, in the same VMA, order-0 pages after it:
+    // the VMA ends before the next PMD range is whole.
+    Mapping room(2 * kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+    const std::uint64_t base = (room.address() + kHuge - 1) & ~(kHuge - 1);
+    const std::size_t length = kHuge + kAfter * kPage;
+    ASSERT_EQ(::mprotect(reinterpret_cast<void*>(base), length, PROT_READ | PROT_WRITE), 0);
+    ASSERT_EQ(::madvise(reinterpret_cast<void*>(base), length, MADV_HUGEPAGE), 0);
+    auto word = [&](std::size_t page) {
+        return reinterpret_cast<volatile std::uint64_t*>(base + page * kPage);
+    };
+    for (std::size_t i = 0; i < thp_pages + kAfter; ++i) {
+        *word(i) = 0xA11CE000 + i;
+    }
+    auto pm = read_pagemap(base, thp_pages + kAfter);
+    if (!has_flag(kpageflags(pm[0].pfn()), kKpfThp)) {
+        GTEST_SKIP() << "the kernel did not back the range with a THP";
+    }
+    ASSERT_FALSE(has_flag(kpageflags(pm[thp_pages].pfn()), kKpfThp));
+
+    const std::uint64_t start = base + (thp_pages - 1) * kPage;  // the THP's last tail
+    Device dev = Device::open();
+    MarkResult mark = dev.mark(start, (1 + kAfter) * kPage, MarkMode::AllowKernelBugs);
+    EXPECT_EQ(mark.pages[0].code, MarkCode::ThpTail);
+    auto st = dev.status(start, (1 + kAfter) * kPage);
+    EXPECT_EQ(st[0].device, DeviceState::NeverHeld);
+    EXPECT_EQ(st[0].pte, PteKind::Present);
+    for (std::size_t i = 1; i <= kAfter; ++i) {
+        SCOPED_TRACE("page " + std::to_string(i));
+        EXPECT_EQ(mark.pages[i].code, MarkCode::Marked);
+        EXPECT_EQ(st[i].device, DeviceState::Held);
+        // The device reads the page it holds, not its neighbour's frame.
+        EXPECT_EQ(dev.access(start + i * kPage, AccessOp::Read).old_value,
+                  0xA11CE000 + thp_pages - 1 + i);
+    }
+    EXPECT_EQ(dev.counters().held, kAfter);
 }
 
 TEST_F(Kernel61, KpagecountIsZeroWhileExclusiveAndOneAfterRestore) {
