@@ -29,7 +29,7 @@ namespace devexcl::test {
 namespace {
 
 // Bounds a wait for the kernel; never a measurement.
-constexpr int kEventWaitMs = 10000;
+constexpr int kKernelWaitMs = 30000;
 
 class OpenFile : public InFlight {
 public:
@@ -111,8 +111,8 @@ private:
     ForkedChild child_;
 };
 
-// A socket subscribed to this process's events, which received the event
-// of a revocation. Kept, it is still subscribed when the module goes.
+// A socket subscribed to the events about this process, which received
+// the event of a revocation. Kept, it is still subscribed when the module goes.
 class Subscription : public InFlight {
 public:
     explicit Subscription(bool keep) : keep_(keep) {
@@ -126,10 +126,7 @@ public:
             EXPECT_TRUE(dev.mark(mem->addr(), mem->length()).all_held());
             EXPECT_EQ(*mem->word(0), mem->initial_word(0));  // a CPU fault revokes a page
         }
-        pollfd pfd{sock_.fd(), POLLIN, 0};
-        if (::poll(&pfd, 1, kEventWaitMs) != 1) {
-            throw_errno(ETIMEDOUT, "no event reached the subscriber");
-        }
+        wait_readable("no event reached the subscriber");
         EXPECT_TRUE(sock_.receive(MSG_DONTWAIT, expect_event, "receive an event"));
     }
     bool pins_module() const override { return false; }
@@ -158,16 +155,25 @@ private:
             << "message type " << nlh->nlmsg_type << " where events were expected";
     }
 
-    // Sends `cmd` and reads up to its ack; the events queued before it
+    // Sends `cmd` and reads up to its ack; the messages queued before it
     // must be events. Returns the ack's errno (0: done). Not transact():
-    // libnl would take a queued event for a reply out of sequence.
+    // libnl would take a queued event for a reply out of sequence. The
+    // socket is drained first: the kernel drops an ack that does not fit.
     int request(int cmd) {
+        while (sock_.receive(MSG_DONTWAIT, expect_event, "drain")) {
+        }
         auto msg = sock_.message(cmd);
+        if (cmd == DEVEXCL_CMD_SUBSCRIBE) {
+            // Only our own process's events: other processes' floods could
+            // fill the socket between the drain and an ack.
+            nla_put_u32(msg.get(), DEVEXCL_A_FILTER_PID, static_cast<std::uint32_t>(::getpid()));
+        }
         if (int err = nl_send_auto(sock_.get(), msg.get()); err < 0) {
             throw NetlinkError(EIO, "send a request", nl_geterror(err));
         }
         std::optional<int> ack;
         while (!ack) {
+            wait_readable("no ack to a request");
             sock_.receive(
                 0,
                 [&](const nlmsghdr* nlh) {
@@ -180,6 +186,14 @@ private:
                 "receive the ack");
         }
         return *ack;
+    }
+
+    // A bounded wait for the kernel: throws ETIMEDOUT with `what`.
+    void wait_readable(const char* what) {
+        pollfd pfd{sock_.fd(), POLLIN, 0};
+        if (::poll(&pfd, 1, kKernelWaitMs) != 1) {
+            throw_errno(ETIMEDOUT, what);
+        }
     }
 
     GenlSocket sock_;
