@@ -275,6 +275,7 @@ private:
     }
 
     void cpu_worker(std::size_t w) {
+        const Quiescence::Participant participant(q_, w);
         std::size_t p = w * (kPages / kCpuThreads);
         while (!stop_.load(std::memory_order_relaxed)) {
             q_.quiescent(w);
@@ -285,10 +286,10 @@ private:
                 }
             }
         }
-        q_.offline(w);
     }
 
     void device_worker() {
+        const Quiescence::Participant participant(q_, kDeviceWorker);
         std::mt19937_64 rng(1);
         std::uint64_t n = 0;
         while (!stop_.load(std::memory_order_relaxed)) {
@@ -313,7 +314,6 @@ private:
             mem_.count_add(kDeviceWorker, p);
             figures_.reacquired += r.path == AccessPath::Reacquired;
         }
-        q_.offline(kDeviceWorker);
     }
 
     void forker() {

@@ -25,6 +25,20 @@ public:
     // Worker `w` has stopped for good: nobody waits for it any more.
     void offline(std::size_t w) { seen_[w].store(std::numeric_limits<std::uint64_t>::max()); }
 
+    // Worker `w` for a scope: offline when the scope ends, however it ends
+    // (a worker that throws must not leave a retiring thread waiting).
+    class Participant {
+    public:
+        Participant(Quiescence& q, std::size_t w) : q_(q), w_(w) {}
+        ~Participant() { q_.offline(w_); }
+        Participant(const Participant&) = delete;
+        Participant& operator=(const Participant&) = delete;
+
+    private:
+        Quiescence& q_;
+        std::size_t w_;
+    };
+
     // Call after retiring (with a seq_cst store that workers read after
     // quiescent()). Waits until every worker has passed a quiescent point
     // since; false if that took longer than `timeout` (a worker is stuck).
