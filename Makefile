@@ -10,9 +10,12 @@ KDIR = $(shell DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) $(CURDIR)/scripts/build-kernel
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
+# `make soak` and `make cycles`: how long, how many (parameters, not asserts).
+SOAK_SECONDS ?= 60
+CYCLES ?= 100
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-debug repro vm-shell bench checkpatch format format-check clean help
+	run check check-debug repro vm-shell bench soak cycles checkpatch format format-check clean help
 
 all: module userspace selftests
 
@@ -61,6 +64,15 @@ bench: all
 ## repro       one VM per known kernel bug: a crash where the kernel has it, clean where not
 repro: all
 	scripts/repro.sh
+
+## soak        data-integrity soak (SOAK_SECONDS=60): forks, munmaps, exits, move_pages
+soak: all
+	scripts/vm.sh --name soak --timeout $$(($(SOAK_SECONDS) + 900)) -- \
+		DEVEXCL_SOAK_SECONDS=$(SOAK_SECONDS) /opt/devexcl/soak.sh
+
+## cycles      CYCLES=100 insmod/rmmod cycles, things in flight; rmmod refused exactly while in use
+cycles: all
+	scripts/vm.sh --name cycles --timeout 1800 -- DEVEXCL_CYCLES=$(CYCLES) /opt/devexcl/cycles.sh
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:

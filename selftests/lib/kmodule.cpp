@@ -9,6 +9,7 @@
 
 #include "devexcl/error.hpp"
 #include "devexcl/unique_fd.hpp"
+#include "sysfs.hpp"
 
 namespace devexcl::test {
 
@@ -19,6 +20,10 @@ std::string module_path() {
 
 bool module_loaded(const std::string& name) {
     return ::access(("/sys/module/" + name).c_str(), F_OK) == 0;
+}
+
+long long module_refcount(const std::string& name) {
+    return read_number("/sys/module/" + name + "/refcnt");
 }
 
 std::error_code load_module(const std::string& path) {

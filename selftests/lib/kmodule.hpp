@@ -12,6 +12,10 @@ std::string module_path();
 
 bool module_loaded(const std::string& name = "devexcl");
 
+// The module's reference count (/sys/module/NAME/refcnt): what makes
+// delete_module() refuse. Throws std::system_error if it is not loaded.
+long long module_refcount(const std::string& name = "devexcl");
+
 // finit_module() on `path`; returns the errno on failure.
 std::error_code load_module(const std::string& path = module_path());
 
