@@ -10,9 +10,13 @@ KDIR = $(shell DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) $(CURDIR)/scripts/build-kernel
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
+# `make fuzz`: how long to fuzz, from which seed, with THP churn (1) or not (0).
+FUZZ_SECONDS ?= 150
+FUZZ_SEED ?= 1
+FUZZ_THP ?= 1
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-debug repro vm-shell bench checkpatch format format-check clean help
+	run check check-debug repro vm-shell bench fuzz checkpatch format format-check clean help
 
 all: module userspace selftests
 
@@ -61,6 +65,13 @@ bench: all
 ## repro       one VM per known kernel bug: a crash where the kernel has it, clean where not
 repro: all
 	scripts/repro.sh
+
+## fuzz        malformed-input fuzzer, one VM boot (FUZZ_SECONDS=150 FUZZ_SEED=1 FUZZ_THP=1)
+# The VM's timeout leaves room for boot, the end checks and kmemleak's scans.
+fuzz: all
+	scripts/vm.sh --name fuzz --timeout $$(( $(FUZZ_SECONDS) + 300 )) -- \
+		/opt/devexcl/fuzz.sh --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) \
+		$(if $(filter 0,$(FUZZ_THP)),--no-thp)
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:
