@@ -13,10 +13,10 @@ namespace {
 
 // The layout, in pages from the base: guards of PROT_NONE, two private
 // anonymous stretches with a hole, inaccessible and read-only pages
-// between them, and shared pages last. No private page follows a shared
-// one: a mark batch that starts on a refused page records the pages after
-// it one page too low (a module defect the fuzzer reproduces on its own,
-// see known_defects.hpp), which would make the model useless.
+// between them, and shared pages last, so that no private page follows a
+// shared one. (A mark batch that starts on a refused page records the
+// pages after it one page too low, a module defect; see known_defects.hpp.
+// Batches no longer span VMAs, but the layout keeps clear of it anyway.)
 struct Stretch {
     std::uint64_t pages;
     PageKind kind;
@@ -156,6 +156,11 @@ std::uint64_t Arena::held_pages() const {
 
 bool Arena::ever_held(std::uint64_t addr) const {
     return contains(addr) && ever_held_[index(addr)];
+}
+
+void Arena::forget_holds() {
+    holds_.assign(pages_, Hold::Never);
+    ever_held_.assign(pages_, false);
 }
 
 std::uint64_t& Arena::word(std::uint64_t addr) {

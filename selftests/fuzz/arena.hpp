@@ -43,6 +43,8 @@ public:
     void set_hold(std::uint64_t addr, Hold hold);
     std::uint64_t held_pages() const;
     bool ever_held(std::uint64_t addr) const;
+    // The context was bound again: it has never held anything.
+    void forget_holds();
     std::uint64_t& word(std::uint64_t addr);
 
     // The CPU reads or writes a word of a page (the device loses it).

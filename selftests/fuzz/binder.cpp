@@ -127,11 +127,12 @@ private:
                 return true;  // the churn touches, zaps, forks and migrates these pages
             case DEVEXCL_MARK_NOT_ANON:
                 return kind == SlotKind::Shared;
-            case DEVEXCL_MARK_THP_TAIL:
-#ifdef DEVEXCL_MARK_ALLOW_KERNEL_BUGS
             case DEVEXCL_MARK_THP_KERNEL_BUG:
-#endif
-                return kind == SlotKind::Thp;
+                // Every page of a large folio, where the kernel has the bug.
+                return kind == SlotKind::Thp && kernel_.thp_kernel_bug;
+            case DEVEXCL_MARK_THP_TAIL:
+                // Only where it does not (the fuzzer never asks to allow it).
+                return kind == SlotKind::Thp && !kernel_.thp_kernel_bug;
             case DEVEXCL_MARK_NOT_MAPPED:
             case DEVEXCL_MARK_GUP_FAILED:
                 return !stable(w, i);

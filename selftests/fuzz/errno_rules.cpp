@@ -143,14 +143,13 @@ Expect mark_rule(const devexcl_range_op& op, std::uint64_t arg, const CallerMemo
         return e.defect(EFAULT);
     }
     std::uint64_t unknown_flags = op.flags;
-#ifdef DEVEXCL_MARK_ALLOW_KERNEL_BUGS
     if (op.flags & DEVEXCL_MARK_ALLOW_KERNEL_BUGS) {
+        // Admin only. (The fuzzer never sets it as root: see mark_flags().)
         unknown_flags &= ~static_cast<std::uint64_t>(DEVEXCL_MARK_ALLOW_KERNEL_BUGS);
         if (!k.root) {
             e.defect(EPERM);
         }
     }
-#endif
     if (unknown_flags != 0 || op.reserved != 0) {
         e.defect(EINVAL);
     }
@@ -196,8 +195,9 @@ Expect access_rule(const devexcl_access& req, std::uint64_t arg, const CallerMem
                    const HoldFacts& hold, const Expect& reacquire, Tri target_alive,
                    const KernelFacts& k) {
     Expect e;
-    if (!argument_readable(e, mem, arg, sizeof(req))) {
-        return e;
+    // Written back: checked writable before anything is accessed.
+    if (!argument_readable(e, mem, arg, sizeof(req)) || !mem.writable(arg, sizeof(req))) {
+        return e.defect(EFAULT);
     }
     if (req.op < DEVEXCL_OP_READ || req.op > DEVEXCL_OP_CMPXCHG ||
         (req.flags & ~DEVEXCL_ACCESS_REACQUIRE) != 0 || req.reserved != 0 || req.addr % 8 != 0) {
@@ -226,11 +226,6 @@ Expect access_rule(const devexcl_access& req, std::uint64_t arg, const CallerMem
         if (hold.may_be_never_held) {
             state.allow(ENOENT);
         }
-    }
-    // Written back after a successful access.
-    if (state.may_succeed && !mem.writable(arg, sizeof(req))) {
-        state.may_succeed = false;
-        state.allow(EFAULT);
     }
     return state;
 }
@@ -417,10 +412,8 @@ bool mark_result_consistent(std::uint32_t raw) {
         case DEVEXCL_MARK_NOT_CONVERTED:
         case DEVEXCL_MARK_RETRIES_EXHAUSTED:
             return err == EAGAIN;
-#ifdef DEVEXCL_MARK_ALLOW_KERNEL_BUGS
         case DEVEXCL_MARK_THP_KERNEL_BUG:
             return err == EOPNOTSUPP;
-#endif
         default:
             return false;
     }

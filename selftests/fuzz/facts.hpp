@@ -50,6 +50,7 @@ struct KernelFacts {
     std::uint64_t task_size_max = 0;  // TASK_SIZE_MAX: 2^47 or 2^56 less a page
     std::uint64_t max_range = 0;      // the per-call range cap
     bool root = true;                 // the caller has CAP_SYS_ADMIN and CAP_SYS_PTRACE
+    bool thp_kernel_bug = false;      // DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE: THPs are refused
 };
 
 }  // namespace devexcl::fuzz

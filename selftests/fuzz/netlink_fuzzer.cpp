@@ -139,13 +139,16 @@ void NetlinkFuzzer::attributes(std::vector<std::uint8_t>& out, int cmd) {
     const std::uint64_t page = kernel_.page_size;
     if (cmd == DEVEXCL_CMD_INSPECT) {
         std::uint64_t start = dump_address();
-        std::uint64_t end = start + (1 + rng_.below(rng_.percent(80) ? 64 : 20000)) * page;
-        switch (rng_.below(10)) {
+        std::uint64_t end = start + (1 + rng_.below(rng_.percent(95) ? 64 : 20000)) * page;
+        switch (rng_.below(40)) {
             case 0:  // the whole user address space: read part-way, abandoned
                 start = 0;
                 end = kernel_.task_size_max;
                 break;
             case 1:  // bogus: unaligned, reversed, empty, beyond user space
+            case 2:
+            case 3:
+            case 4:
                 start = rng_.pick<std::uint64_t>({start + 1, end, start});
                 end = rng_.pick<std::uint64_t>({end + 8, start, start, kernel_.task_size_max + page,
                                                 ~0ULL & ~(page - 1), rng_.interesting()});
@@ -307,7 +310,7 @@ void NetlinkFuzzer::message(std::vector<std::uint8_t>& out, std::uint32_t seq) {
 std::vector<std::uint8_t> NetlinkFuzzer::datagram(Socket& s) {
     (void)s;
     std::vector<std::uint8_t> out;
-    const unsigned n = rng_.percent(85) ? 1 : rng_.between(2, 3);
+    const unsigned n = rng_.percent(60) ? 1 : rng_.between(2, 4);
     for (unsigned i = 0; i < n; ++i) {
         message(out, seq_++);
     }
@@ -333,7 +336,7 @@ void NetlinkFuzzer::step() {
     s.model.dumping = s.dump ? Tri::Maybe : Tri::No;
     std::vector<std::uint8_t> bytes;
     std::vector<Answer> answers;
-    const bool continue_dump = s.dump && rng_.percent(50);
+    const bool continue_dump = s.dump && rng_.percent(20);
     while (!continue_dump) {
         bytes = datagram(s);
         SocketModel model = s.model;

@@ -27,12 +27,6 @@ void Report::fail(const std::string& what) {
     }
 }
 
-void Report::known_defect(KnownDefect which, const std::string& what) {
-    if (tally_.known_defects[static_cast<int>(which)].fetch_add(1) == 0) {
-        note("KNOWN KERNEL DEFECT " + what);
-    }
-}
-
 void Report::note(const std::string& what) {
     // One write per line: the processes of the run share stdout.
     std::string line = "# [" + std::string(role_name(role_)) + " " + std::to_string(::getpid()) +

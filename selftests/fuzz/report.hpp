@@ -17,19 +17,12 @@ enum class Role { Ioctl, Netlink, Binder, Churn, Nobody, Count };
 
 inline constexpr int kRoles = static_cast<int>(Role::Count);
 
-// Kernel-side defects the fuzzer knows and reports as KTAP "TODO" results
-// (a known failure) instead of failing the run; see README, "Fuzzing".
-enum class KnownDefect { ReadOnlyAccessChangesState, Count };
-
-inline constexpr int kKnownDefects = static_cast<int>(KnownDefect::Count);
-
 std::string_view role_name(Role role);
 
 // Lives in memory shared by every process of the run (see shared.hpp).
 struct Tally {
     std::atomic<std::uint64_t> calls[kRoles];
     std::atomic<std::uint64_t> failures[kRoles];
-    std::atomic<std::uint64_t> known_defects[kKnownDefects];
     // Set by the main process when the time is up, or when a helper died.
     std::atomic<bool> stop;
 };
@@ -61,8 +54,6 @@ public:
 
     // A failure of any other kind: a wrong result, a changed state.
     void fail(const std::string& what);
-    // A known kernel-side defect reproduced: counted, printed the first time.
-    void known_defect(KnownDefect which, const std::string& what);
     // A diagnostic line, always printed.
     void note(const std::string& what);
 
