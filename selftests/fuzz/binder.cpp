@@ -76,10 +76,14 @@ private:
         return static_cast<int>((addr - kChurnBase) / kSlotBytes);
     }
 
-    // A range of 1..64 pages (sometimes a whole slot) within one or two slots.
+    // A range of 1..16 pages (sometimes up to 64, or a whole slot) within
+    // one or two slots.
     std::pair<std::uint64_t, std::uint64_t> range() {
         const std::uint64_t pages_total = kSlots * kSlotBytes / kernel_.page_size;
-        std::uint64_t n = rng_.percent(90) ? 1 + rng_.below(64) : kSlotBytes / kernel_.page_size;
+        std::uint64_t n = 1 + rng_.below(16);
+        if (rng_.percent(10)) {
+            n = rng_.percent(80) ? 1 + rng_.below(64) : kSlotBytes / kernel_.page_size;
+        }
         const std::uint64_t first = rng_.below(pages_total);
         n = std::min(n, pages_total - first);
         return {kChurnBase + first * kernel_.page_size, n * kernel_.page_size};

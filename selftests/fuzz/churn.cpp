@@ -5,8 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "rng.hpp"
@@ -35,10 +38,14 @@ public:
     int run() {
         table_.ready.store(true);
         while (!table_.stop.load(std::memory_order_relaxed)) {
+            const auto began = std::chrono::steady_clock::now();
             step();
-            // Leave the fuzzers most of a vCPU: the churn only has to be
-            // there, not to win.
-            ::usleep(200);
+            // At most a quarter of a vCPU: the churn only has to be there,
+            // not to win (on the debug flavour a fork or a THP fault takes
+            // tens of milliseconds).
+            const auto took = std::chrono::steady_clock::now() - began;
+            std::this_thread::sleep_for(
+                std::max<std::chrono::nanoseconds>(3 * took, std::chrono::microseconds(200)));
             table_.ops.fetch_add(1, std::memory_order_relaxed);
         }
         reap();

@@ -15,27 +15,6 @@ namespace {
 
 constexpr std::uint64_t kIntMax = INT_MAX;
 
-// A found process, as devexcl_get_pid_mm() treats it.
-void process_rule(Expect& e, const ProcessFacts& p) {
-    if (p.unsure) {
-        e.allow(ESRCH);
-        if (!p.may_act) {
-            e.defect(EPERM);
-        }
-        return;
-    }
-    if (!p.exists) {
-        e.defect(ESRCH);
-    } else if (!p.may_act) {
-        e.defect(EPERM);
-    } else if (!p.has_mm) {
-        e.defect(ESRCH);
-    }
-    if (p.may_exit) {
-        e.allow(ESRCH);
-    }
-}
-
 void target_rule(Expect& e, Tri target_alive) {
     if (target_alive == Tri::No) {
         e.defect(ESRCH);
@@ -74,6 +53,26 @@ bool access_ok(std::uint64_t ptr, std::uint64_t n, const KernelFacts& k) {
 }
 
 }  // namespace
+
+void process_rule(Expect& e, const ProcessFacts& p) {
+    if (p.unsure) {
+        e.allow(ESRCH);
+        if (!p.may_act) {
+            e.defect(EPERM);
+        }
+        return;
+    }
+    if (!p.exists) {
+        e.defect(ESRCH);
+    } else if (!p.may_act) {
+        e.defect(EPERM);
+    } else if (!p.has_mm) {
+        e.defect(ESRCH);
+    }
+    if (p.may_exit) {
+        e.allow(ESRCH);
+    }
+}
 
 void pid_rule(Expect& e, std::uint64_t pid, const ProcessFacts& process) {
     if (pid == 0 || pid > kIntMax) {

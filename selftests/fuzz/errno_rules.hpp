@@ -15,6 +15,9 @@
 
 namespace devexcl::fuzz {
 
+// A process a pid, pidfd or netlink attribute names, as devexcl_get_pid_mm()
+// treats it: ESRCH gone or without an mm, EPERM without ptrace-level rights.
+void process_rule(Expect& e, const ProcessFacts& process);
 // What a pid field names, for the rules: checked as devexcl_get_target_mm()
 // is documented (EINVAL out of range, ESRCH gone or no mm, EPERM no rights).
 void pid_rule(Expect& e, std::uint64_t pid, const ProcessFacts& process);

@@ -310,12 +310,7 @@ void IoctlFuzzer::release() {
     if (rng_.percent(p)) {
         op.length = bad_length();
     }
-    if (rng_.percent(p / 2)) {
-        op.flags = rng_.interesting() | 1;
-    }
-    if (rng_.percent(p / 2)) {
-        op.reserved = rng_.interesting() | 1;
-    }
+    corrupt_flags_and_reserved(op, p);
     if (rng_.percent(p / 2)) {
         op.results = buffers_.output(rng_, 64, 0);
     }
@@ -390,12 +385,7 @@ void IoctlFuzzer::status() {
             req.length = 0;
         }
     }
-    if (rng_.percent(p / 2)) {
-        req.flags = rng_.interesting() | 1;
-    }
-    if (rng_.percent(p / 2)) {
-        req.reserved = rng_.interesting() | 1;
-    }
+    corrupt_flags_and_reserved(req, p);
     const bool sane = range_valid(req.start, req.length, kernel_);
     const std::uint64_t pages = sane ? req.length / kernel_.page_size : 0;
     req.entries = buffers_.output(rng_, pages * sizeof(devexcl_page_status), p);
@@ -487,12 +477,13 @@ void IoctlFuzzer::access() {
     const std::uint64_t arg = buffers_.place(rng_, &req, sizeof(req), p / 2);
     const Expect expect =
         access_rule(req, arg, buffers_, facts, reacquire_expect(req.addr), Tri::Yes, kernel_);
-    // Bad arguments must change nothing. (A valid access to a page that
-    // cannot be taken again counts that refusal: it is its answer.)
+    // Bad arguments, an argument in read-only memory among them, must
+    // change nothing. (A valid access to a page that cannot be taken
+    // again counts that refusal: it is its answer.)
     const bool args_ok = req.op >= DEVEXCL_OP_READ && req.op <= DEVEXCL_OP_CMPXCHG &&
                          (req.flags & ~DEVEXCL_ACCESS_REACQUIRE) == 0 && req.reserved == 0 &&
                          req.addr % 8 == 0 && req.addr < kernel_.task_size_max;
-    const auto before = (!args_ok || !buffers_.readable(arg, sizeof(req))) && rng_.one_in(4)
+    const auto before = (!args_ok || !buffers_.writable(arg, sizeof(req))) && rng_.one_in(4)
                             ? snapshot()
                             : std::nullopt;
     const int err = call(main_.fd(), DEVEXCL_IOC_ACCESS, arg);
@@ -606,11 +597,7 @@ void IoctlFuzzer::revocations() {
 
 void IoctlFuzzer::inspect_page() {
     devexcl_inspect_page_req req{};
-    const PidChoice pid = rng_.percent(70)
-                              ? PidChoice{static_cast<std::uint64_t>(processes_.self()),
-                                          {true, true, true, false, false},
-                                          "self"}
-                              : processes_.pick(rng_);
+    const PidChoice pid = processes_.pick_mostly_self(rng_, 70);
     const bool self = pid.value == static_cast<std::uint64_t>(processes_.self());
     req.pid = pid.value;
     req.addr = self ? address() + rng_.below(kernel_.page_size) : buffers_.never_mapped(rng_);
@@ -623,12 +610,7 @@ void IoctlFuzzer::inspect_page() {
     req.entries = req.max_entries <= DEVEXCL_MAX_RMAP_ENTRIES
                       ? buffers_.output(rng_, req.max_entries * sizeof(devexcl_rmap_entry), p)
                       : buffers_.output(rng_, 64, 0);
-    if (rng_.percent(p / 2)) {
-        req.flags = rng_.interesting() | 1;
-    }
-    if (rng_.percent(p / 2)) {
-        req.reserved = rng_.interesting() | 1;
-    }
+    corrupt_flags_and_reserved(req, p);
     if (rng_.percent(p)) {
         std::memset(&req.info, 0xa5, sizeof(req.info));
     }
@@ -659,11 +641,7 @@ void IoctlFuzzer::inspect_page() {
 
 void IoctlFuzzer::inspect_range() {
     devexcl_inspect_range_req req{};
-    const PidChoice pid = rng_.percent(70)
-                              ? PidChoice{static_cast<std::uint64_t>(processes_.self()),
-                                          {true, true, true, false, false},
-                                          "self"}
-                              : processes_.pick(rng_);
+    const PidChoice pid = processes_.pick_mostly_self(rng_, 70);
     req.pid = pid.value;
     req.start = address();
     req.length = length(req.start);
@@ -726,11 +704,7 @@ void IoctlFuzzer::inspect_range() {
 
 void IoctlFuzzer::inspect_vma() {
     devexcl_inspect_vma_req req{};
-    const PidChoice pid = rng_.percent(70)
-                              ? PidChoice{static_cast<std::uint64_t>(processes_.self()),
-                                          {true, true, true, false, false},
-                                          "self"}
-                              : processes_.pick(rng_);
+    const PidChoice pid = processes_.pick_mostly_self(rng_, 70);
     const bool self = pid.value == static_cast<std::uint64_t>(processes_.self());
     req.pid = pid.value;
     req.addr = self ? address() + rng_.below(kernel_.page_size) : buffers_.never_mapped(rng_);
@@ -743,12 +717,7 @@ void IoctlFuzzer::inspect_vma() {
     req.chain = req.max_chain <= DEVEXCL_MAX_RMAP_ENTRIES
                     ? buffers_.output(rng_, req.max_chain * sizeof(devexcl_anon_vma_info), p)
                     : buffers_.output(rng_, 64, 0);
-    if (rng_.percent(p / 2)) {
-        req.flags = rng_.interesting() | 1;
-    }
-    if (rng_.percent(p / 2)) {
-        req.reserved = rng_.interesting() | 1;
-    }
+    corrupt_flags_and_reserved(req, p);
     const PageKind kind = self ? arena_.kind(req.addr) : PageKind::Unmapped;
     const Tri mapped = kind == PageKind::Unmapped ? Tri::No : Tri::Yes;
     const std::uint64_t chain = kind == PageKind::Anon || kind == PageKind::ReadOnly ? 1 : 0;
@@ -819,10 +788,11 @@ void IoctlFuzzer::bind() {
     if (rng_.percent(p / 2)) {  // both, or neither
         req.pid = rng_.percent(50) ? pid.value : 0;
         req.pidfd = rng_.percent(50) ? fd.value : 0;
-        if (req.pidfd == 0) {
-            fd.facts.kind = FdKind::NotPidfd;  // fd 0: stdin, /dev/null in the VM
-            fd.name = "stdin";
-        }
+    }
+    if (req.pidfd != fd.value) {
+        // 0, and a corrupted flag may have made it a pidfd field.
+        fd.facts.kind = FdKind::NotPidfd;  // fd 0: stdin, /dev/null in the VM
+        fd.name = "stdin";
     }
     Tri holds = Tri::No;
     if (on_main) {

@@ -54,6 +54,16 @@ private:
     std::uint64_t mark_flags();
     Expect reacquire_expect(std::uint64_t addr) const;
     unsigned bad_percent() const { return fuzzing_ ? 40 : 0; }
+    // Non-zero flags and reserved fields, each in p/2 % of the calls.
+    template <typename Req>
+    void corrupt_flags_and_reserved(Req& req, unsigned p) {
+        if (rng_.percent(p / 2)) {
+            req.flags = rng_.interesting() | 1;
+        }
+        if (rng_.percent(p / 2)) {
+            req.reserved = rng_.interesting() | 1;
+        }
+    }
 
     void mark();
     void release();

@@ -21,8 +21,9 @@ namespace devexcl::fuzz {
 // while another thread migrates p0 between the two NUMA nodes, so that its
 // folio is locked now and then (a refusal: page-busy), for `budget`.
 struct Reproduction {
-    bool reproduced = false;
-    std::string detail;  // what was seen, either way
+    bool raced = false;       // a mark refused the first page and took the second
+    bool reproduced = false;  // and recorded the second at the first one's index
+    std::string detail;       // what was seen, either way
 };
 
 Reproduction refused_first_page_shifts_the_held_pages(std::uint64_t page_size,

@@ -9,6 +9,7 @@
 // churn's pages, and an unprivileged worker (uid 65534). At the end the
 // module must still work, every gauge must be back to 0, and rmmod must
 // succeed. Prints KTAP; exits 0 only if every result is ok.
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -116,8 +117,8 @@ pid_t spawn(const char* name, const std::function<int()>& body) {
 void fuzz_loop(Rng& rng, Tally& tally, IoctlFuzzer& ioctls, NetlinkFuzzer& netlink,
                const std::function<bool()>& deadline) {
     while (!tally.stop.load(std::memory_order_relaxed)) {
-        for (int i = 0; i < 64; ++i) {
-            if (rng.percent(88)) {
+        for (int i = 0; i < 8; ++i) {
+            if (rng.percent(92)) {
                 ioctls.step();
             } else {
                 netlink.step();
@@ -170,6 +171,11 @@ public:
         std::fflush(stdout);
         return ok;
     }
+    void skip(const std::string& name, const std::string& detail, const std::string& reason) {
+        ++n_;
+        std::printf("# %s\nok %d %s # SKIP %s\n", detail.c_str(), n_, name.c_str(), reason.c_str());
+        std::fflush(stdout);
+    }
     int failed() const { return failed_; }
 
 private:
@@ -190,6 +196,11 @@ int wait_status(pid_t pid) {
 int main(int argc, char** argv) {
     const Options opt = parse(argc, argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    // fd 0 is a pidfd value the fuzzer uses as "a file that is no pidfd".
+    if (::fcntl(STDIN_FILENO, F_GETFD) < 0 && ::open("/dev/null", O_RDONLY) != STDIN_FILENO) {
+        std::printf("# cannot open /dev/null as stdin\n");
+        return 1;
+    }
     test::ensure_module_loaded();
     const KernelFacts kernel = kernel_facts();
     Ktap ktap(kResults);
@@ -276,14 +287,20 @@ int main(int argc, char** argv) {
             Reproduction shifted;
             try {
                 shifted = refused_first_page_shifts_the_held_pages(kernel.page_size,
-                                                                   std::chrono::seconds(5));
+                                                                   std::chrono::seconds(10));
             } catch (const std::exception& e) {
-                shifted = {true, std::string("the reproducer failed: ") + e.what()};
+                shifted = {true, true, std::string("the reproducer failed: ") + e.what()};
             }
-            ktap.result(!shifted.reproduced,
-                        "a_refused_first_page_leaves_the_others_recorded_in_place", shifted.detail,
-                        "kernel-side defect: record_held_locked() records the pages after a "
-                        "refused first page of a batch one page too low");
+            if (!shifted.raced) {
+                ktap.skip("a_refused_first_page_leaves_the_others_recorded_in_place",
+                          shifted.detail, "the race it needs did not happen");
+            } else {
+                ktap.result(!shifted.reproduced,
+                            "a_refused_first_page_leaves_the_others_recorded_in_place",
+                            shifted.detail,
+                            "kernel-side defect: record_held_locked() records the pages after a "
+                            "refused first page of a batch one page too low");
+            }
         }
     }
     // Every fd and socket of the run is closed now.

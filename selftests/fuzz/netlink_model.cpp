@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "devexcl/uapi.hpp"
+#include "errno_rules.hpp"
 
 namespace devexcl::fuzz {
 
@@ -91,26 +92,6 @@ int parse_attrs(const std::uint8_t* head, int len, Attrs& attrs) {
         rem -= step;
     }
     return rem > 0 ? EINVAL : 0;  // bytes leftover after parsing attributes
-}
-
-void process_rule(Expect& e, const ProcessFacts& p) {
-    if (p.unsure) {
-        e.allow(ESRCH);
-        if (!p.may_act) {
-            e.defect(EPERM);
-        }
-        return;
-    }
-    if (!p.exists) {
-        e.defect(ESRCH);
-    } else if (!p.may_act) {
-        e.defect(EPERM);
-    } else if (!p.has_mm) {
-        e.defect(ESRCH);
-    }
-    if (p.may_exit) {
-        e.allow(ESRCH);
-    }
 }
 
 // inspect_dump_begin(): the first dumpit call's checks.

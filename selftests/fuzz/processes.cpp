@@ -147,6 +147,13 @@ PidChoice Processes::pick(Rng& rng) const {
     return c;
 }
 
+PidChoice Processes::pick_mostly_self(Rng& rng, unsigned percent) const {
+    if (rng.percent(percent)) {
+        return {static_cast<std::uint64_t>(self_), facts_of(self_), "self"};
+    }
+    return pick(rng);
+}
+
 FdChoice Processes::pick_fd(Rng& rng) const {
     FdChoice c;
     auto not_pidfd = [&](int fd, const char* name) {

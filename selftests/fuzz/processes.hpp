@@ -53,6 +53,8 @@ public:
 
     // A pid value for a pid field, with its facts.
     PidChoice pick(Rng& rng) const;
+    // The caller itself `percent`% of the time, else pick().
+    PidChoice pick_mostly_self(Rng& rng, unsigned percent) const;
     // Facts for a pid number the fuzzer did not choose from the book (a
     // random netlink attribute): existence checked now, the rest unknown.
     ProcessFacts facts_for(std::uint64_t pid) const;
