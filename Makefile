@@ -12,7 +12,7 @@ export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
 # `make fuzz`: how long to fuzz, from which seed, with THP churn (1) or not (0).
 # The debug flavour's boot and kmemleak scans take longer: it fuzzes less.
-FUZZ_SECONDS ?= $(if $(filter debug,$(DEVEXCL_FLAVOUR)),120,150)
+FUZZ_SECONDS ?= $(if $(filter debug,$(DEVEXCL_FLAVOUR)),100,150)
 FUZZ_SEED ?= 1
 FUZZ_THP ?= 1
 
@@ -67,7 +67,7 @@ bench: all
 repro: all
 	scripts/repro.sh
 
-## fuzz        malformed-input fuzzer, one VM boot (FUZZ_SECONDS=150, 120 debug; FUZZ_SEED=1 FUZZ_THP=1)
+## fuzz        malformed-input fuzzer, one VM boot (FUZZ_SECONDS=150, 100 debug; FUZZ_SEED=1 FUZZ_THP=1)
 # The VM's timeout leaves room for boot, the end checks and kmemleak's scans.
 fuzz: all
 	scripts/vm.sh --name fuzz --timeout $$(( $(FUZZ_SECONDS) + 300 )) -- \

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <tuple>
 #include <vector>
 
 #include "describe.hpp"
@@ -97,6 +98,17 @@ std::uint64_t IoctlFuzzer::address() {
 
 std::uint64_t IoctlFuzzer::length(std::uint64_t start) {
     return arena_.length(rng_, start) * kernel_.page_size;
+}
+
+void IoctlFuzzer::range(__u64& start, __u64& length, unsigned p) {
+    start = address();
+    length = this->length(start);
+    if (rng_.percent(p)) {
+        start = bad_address();
+    }
+    if (rng_.percent(p)) {
+        length = bad_length();
+    }
 }
 
 std::uint64_t IoctlFuzzer::bad_address() {
@@ -206,15 +218,8 @@ void IoctlFuzzer::step() {
 
 void IoctlFuzzer::mark() {
     devexcl_range_op op{};
-    op.start = address();
-    op.length = length(op.start);
     const unsigned p = bad_percent();
-    if (rng_.percent(p)) {
-        op.start = bad_address();
-    }
-    if (rng_.percent(p)) {
-        op.length = bad_length();
-    }
+    range(op.start, op.length, p);
     if (rng_.percent(p / 2)) {
         op.flags = mark_flags();
     }
@@ -301,15 +306,8 @@ void IoctlFuzzer::check_mark_results(const devexcl_range_op& op, const std::uint
 
 void IoctlFuzzer::release() {
     devexcl_range_op op{};
-    op.start = address();
-    op.length = length(op.start);
     const unsigned p = bad_percent();
-    if (rng_.percent(p)) {
-        op.start = bad_address();
-    }
-    if (rng_.percent(p)) {
-        op.length = bad_length();
-    }
+    range(op.start, op.length, p);
     corrupt_flags_and_reserved(op, p);
     if (rng_.percent(p / 2)) {
         op.results = buffers_.output(rng_, 64, 0);
@@ -595,27 +593,41 @@ void IoctlFuzzer::revocations() {
     }
 }
 
+IoctlFuzzer::InspectTarget IoctlFuzzer::inspect_target(unsigned p) {
+    InspectTarget t{processes_.pick_mostly_self(rng_, 70)};
+    const bool self = t.pid.value == static_cast<std::uint64_t>(processes_.self());
+    // Elsewhere than in this process, only where nothing is ever mapped.
+    t.addr = self ? address() + rng_.below(kernel_.page_size) : buffers_.never_mapped(rng_);
+    if (rng_.percent(p)) {
+        t.addr = bad_address();
+    }
+    t.kind = self ? arena_.kind(t.addr) : PageKind::Unmapped;
+    return t;
+}
+
+std::pair<std::uint64_t, std::uint64_t> IoctlFuzzer::rmap_array(std::uint64_t entry, unsigned p) {
+    const std::uint64_t room =
+        rng_.percent(80) ? rng_.below(8) : rng_.pick<std::uint64_t>({4096, 4097, ~0ULL});
+    const std::uint64_t at = room <= DEVEXCL_MAX_RMAP_ENTRIES
+                                 ? buffers_.output(rng_, room * entry, p)
+                                 : buffers_.output(rng_, 64, 0);
+    return {room, at};
+}
+
 void IoctlFuzzer::inspect_page() {
     devexcl_inspect_page_req req{};
-    const PidChoice pid = processes_.pick_mostly_self(rng_, 70);
-    const bool self = pid.value == static_cast<std::uint64_t>(processes_.self());
-    req.pid = pid.value;
-    req.addr = self ? address() + rng_.below(kernel_.page_size) : buffers_.never_mapped(rng_);
-    req.max_entries =
-        rng_.percent(80) ? rng_.below(8) : rng_.pick<std::uint64_t>({4096, 4097, ~0ULL});
     const unsigned p = bad_percent();
-    if (rng_.percent(p)) {
-        req.addr = bad_address();
-    }
-    req.entries = req.max_entries <= DEVEXCL_MAX_RMAP_ENTRIES
-                      ? buffers_.output(rng_, req.max_entries * sizeof(devexcl_rmap_entry), p)
-                      : buffers_.output(rng_, 64, 0);
+    const InspectTarget target = inspect_target(p);
+    const PidChoice& pid = target.pid;
+    req.pid = pid.value;
+    req.addr = target.addr;
+    std::tie(req.max_entries, req.entries) = rmap_array(sizeof(devexcl_rmap_entry), p);
     corrupt_flags_and_reserved(req, p);
     if (rng_.percent(p)) {
         std::memset(&req.info, 0xa5, sizeof(req.info));
     }
-    const PageKind kind = self ? arena_.kind(req.addr) : PageKind::Unmapped;
-    const Tri mapped = kind == PageKind::Unmapped ? Tri::No : Tri::Yes;
+    const PageKind kind = target.kind;
+    const Tri mapped = target.mapped();
     const std::uint64_t mappings = kind == PageKind::Unmapped || kind == PageKind::NoAccess ? 0 : 1;
     const std::uint64_t arg = buffers_.place(rng_, &req, sizeof(req), p / 2);
     const Expect expect =
@@ -704,22 +716,15 @@ void IoctlFuzzer::inspect_range() {
 
 void IoctlFuzzer::inspect_vma() {
     devexcl_inspect_vma_req req{};
-    const PidChoice pid = processes_.pick_mostly_self(rng_, 70);
-    const bool self = pid.value == static_cast<std::uint64_t>(processes_.self());
-    req.pid = pid.value;
-    req.addr = self ? address() + rng_.below(kernel_.page_size) : buffers_.never_mapped(rng_);
-    req.max_chain =
-        rng_.percent(85) ? rng_.below(8) : rng_.pick<std::uint64_t>({4096, 4097, ~0ULL});
     const unsigned p = bad_percent();
-    if (rng_.percent(p)) {
-        req.addr = bad_address();
-    }
-    req.chain = req.max_chain <= DEVEXCL_MAX_RMAP_ENTRIES
-                    ? buffers_.output(rng_, req.max_chain * sizeof(devexcl_anon_vma_info), p)
-                    : buffers_.output(rng_, 64, 0);
+    const InspectTarget target = inspect_target(p);
+    const PidChoice& pid = target.pid;
+    req.pid = pid.value;
+    req.addr = target.addr;
+    std::tie(req.max_chain, req.chain) = rmap_array(sizeof(devexcl_anon_vma_info), p);
     corrupt_flags_and_reserved(req, p);
-    const PageKind kind = self ? arena_.kind(req.addr) : PageKind::Unmapped;
-    const Tri mapped = kind == PageKind::Unmapped ? Tri::No : Tri::Yes;
+    const PageKind kind = target.kind;
+    const Tri mapped = target.mapped();
     const std::uint64_t chain = kind == PageKind::Anon || kind == PageKind::ReadOnly ? 1 : 0;
     const std::uint64_t arg = buffers_.place(rng_, &req, sizeof(req), p / 2);
     const Expect expect = inspect_vma_rule(req, arg, buffers_, pid.facts, mapped, chain, kernel_);

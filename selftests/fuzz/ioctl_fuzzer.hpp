@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "arena.hpp"
 #include "devexcl/device.hpp"
@@ -49,11 +50,24 @@ private:
 
     std::uint64_t address();
     std::uint64_t length(std::uint64_t start);
+    // A range, mostly around the arena; start and length each corrupted in p%.
+    void range(__u64& start, __u64& length, unsigned p);
     std::uint64_t bad_address();
     std::uint64_t bad_length();
     std::uint64_t mark_flags();
     Expect reacquire_expect(std::uint64_t addr) const;
     unsigned bad_percent() const { return fuzzing_ ? 40 : 0; }
+    // What an INSPECT call names: a pid (mostly this process) and an
+    // address, in the arena for this process, else where nothing is mapped.
+    struct InspectTarget {
+        PidChoice pid;
+        std::uint64_t addr = 0;
+        PageKind kind = PageKind::Unmapped;
+        Tri mapped() const { return kind == PageKind::Unmapped ? Tri::No : Tri::Yes; }
+    };
+    InspectTarget inspect_target(unsigned p);
+    // A max_entries/max_chain value and a buffer for that many entries.
+    std::pair<std::uint64_t, std::uint64_t> rmap_array(std::uint64_t entry, unsigned p);
     // Non-zero flags and reserved fields, each in p/2 % of the calls.
     template <typename Req>
     void corrupt_flags_and_reserved(Req& req, unsigned p) {
