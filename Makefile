@@ -13,9 +13,15 @@ export DEVEXCL_FLAVOUR
 # `make soak` and `make cycles`: how long, how many (parameters, not asserts).
 SOAK_SECONDS ?= 60
 CYCLES ?= 100
+# `make fuzz`: how long to fuzz, from which seed, with THP churn (1) or not (0).
+# The debug flavour's boot and kmemleak scans take longer: it fuzzes less.
+FUZZ_SECONDS ?= $(if $(filter debug,$(DEVEXCL_FLAVOUR)),100,150)
+FUZZ_SEED ?= 1
+FUZZ_THP ?= 1
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-debug repro vm-shell bench soak cycles checkpatch format format-check clean help
+	run check check-debug repro vm-shell bench fuzz soak cycles checkpatch format format-check \
+	clean help
 
 all: module userspace selftests
 
@@ -73,6 +79,13 @@ soak: all
 ## cycles      CYCLES=100 insmod/rmmod cycles, things in flight; rmmod refused exactly while in use
 cycles: all
 	scripts/vm.sh --name cycles --timeout 1800 -- DEVEXCL_CYCLES=$(CYCLES) /opt/devexcl/cycles.sh
+
+## fuzz        malformed-input fuzzer, one VM boot (FUZZ_SECONDS=150, 100 debug; FUZZ_SEED=1 FUZZ_THP=1)
+# The VM's timeout leaves room for boot, the end checks and kmemleak's scans.
+fuzz: all
+	scripts/vm.sh --name fuzz --timeout $$(( $(FUZZ_SECONDS) + 300 )) -- \
+		/opt/devexcl/fuzz.sh --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) \
+		$(if $(filter 0,$(FUZZ_THP)),--no-thp)
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:
