@@ -4,9 +4,17 @@
 # (kbuild reads ./Kbuild, not this file, when it builds the module.)
 
 SHELL := /bin/bash
-BUILD := $(CURDIR)/build
-# make 4.3's $(shell) does not see exported variables: pass the flavour on.
-KDIR = $(shell DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) $(CURDIR)/scripts/build-kernel.sh --dir)
+# Which test kernel: KERNEL=6.1 (default), 6.12 or latest, or KSRC=/path to
+# a kernel tree of your own (see scripts/build-kernel.sh).
+KERNEL ?= 6.1
+KSRC ?=
+export KERNEL KSRC
+KERNEL_NAME := $(if $(KSRC),ksrc,$(KERNEL))
+BUILD := $(CURDIR)/build$(if $(filter 6.1,$(KERNEL_NAME)),,/kernel-$(KERNEL_NAME))
+# make 4.3's $(shell) does not see exported variables: pass them on.
+KENV = DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) KERNEL=$(KERNEL) KSRC=$(KSRC)
+KDIR = $(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --dir)
+KSRCDIR = $(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --src)
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR
@@ -32,7 +40,7 @@ help:
 deps:
 	@scripts/deps.sh
 
-## kernel      build (or reuse from ~/.cache/devexcl) the 6.1 test kernel
+## kernel      build (or reuse from ~/.cache/devexcl) the test kernel (KERNEL=6.1|6.12|latest, or KSRC=)
 kernel: deps
 	@scripts/build-kernel.sh >/dev/null
 
@@ -45,6 +53,7 @@ module: kernel
 		$(MAKE) -s -C "$$kdir" M=$(CURDIR) clean; echo "$$kdir" >$(BUILD)/module.kdir; \
 	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	install -m 0644 devexcl.ko $(BUILD)/devexcl.ko
 
 ## userspace   build libdevexcl, the devexcl CLI and the host tests
 userspace: deps
@@ -53,7 +62,7 @@ userspace: deps
 
 ## selftests   build the static VM suite, CLI and the peer hmm-tests
 selftests: kernel
-	$(MAKE) -C selftests KDIR=$(KDIR) OUTPUT=$(BUILD)/vm JOBS=$(JOBS)
+	$(MAKE) -C selftests KDIR=$(KSRCDIR) OUTPUT=$(BUILD)/vm JOBS=$(JOBS)
 
 ## run         the main job: build, boot the VM and run the demo
 run: all

@@ -1,29 +1,69 @@
 #!/usr/bin/env bash
-# Build the test kernel from Debian's linux-source-6.1, cached outside the
-# work tree and keyed on the source package version plus every config
-# fragment, so clones and CI reuse one build and never rebuild it unchanged.
+# Build a test kernel, cached outside the work tree and keyed on the
+# resolved source version plus every config fragment, so clones and CI
+# reuse one build and never rebuild it unchanged.
 #
-#   scripts/build-kernel.sh            build if needed, print the tree's path
-#   scripts/build-kernel.sh --dir      print the tree's path, build nothing
+#   scripts/build-kernel.sh            build if needed, print the build tree
+#   scripts/build-kernel.sh --dir      print the build tree, build nothing
+#   scripts/build-kernel.sh --src      print the source tree, build nothing
+#
+# Which kernel: KERNEL=6.1 (default), 6.12 or latest, from Debian's
+# linux-source-* packages (scripts/kernel-source.sh), built in the extracted
+# tree; or KSRC=/path/to/linux, a tree of the user's own, built out of tree
+# (O=) into the cache and keyed on its `git describe` plus a hash of its
+# uncommitted diff (a tree without git: on its file list, sizes and times).
 source "$(dirname "$0")/common.sh"
 
 # Bump when this script changes how the tree is built.
 BUILD_RECIPE=1
 
 fragments=("$DEVEXCL_ROOT/scripts/kernel/trim.config")
+# 6.1's defconfig leaves WERROR off; newer ones turn it on, and a warning
+# that this machine's GCC raises in a newer tree must not stop the build.
+[ "$DEVEXCL_KERNEL" = 6.1 ] || fragments+=("$DEVEXCL_ROOT/scripts/kernel/no-werror.config")
 [ "$DEVEXCL_FLAVOUR" = debug ] && fragments+=("@kernel/configs/debug.config")
 [ "$DEVEXCL_FLAVOUR" = default ] || [ "$DEVEXCL_FLAVOUR" = debug ] ||
 	die "DEVEXCL_FLAVOUR must be 'default' or 'debug', not '$DEVEXCL_FLAVOUR'"
 # The project's own fragment goes last so that it wins every conflict.
 fragments+=("$DEVEXCL_ROOT/selftests/config")
 
-src_version=$(dpkg-query -W -f='${Version}' "$KERNEL_SRC_PKG" 2>/dev/null) ||
-	die "$KERNEL_SRC_PKG is not installed (run scripts/deps.sh)"
+mode=${1:-build}
+
+if [ "$DEVEXCL_KERNEL" = ksrc ]; then
+	[ -d "$KSRC" ] && [ -f "$KSRC/Makefile" ] && [ -f "$KSRC/Kconfig" ] ||
+		die "KSRC=$KSRC is not a kernel source tree (no Makefile and Kconfig)"
+	ksrc=$(cd "$KSRC" && pwd)
+	kv=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p' "$ksrc/Makefile" | head -n2 | paste -sd.)
+	case $kv in
+	[0-9]*.[0-9]*) ;;
+	*) die "KSRC=$ksrc: cannot read VERSION/PATCHLEVEL from its Makefile" ;;
+	esac
+	[ "${kv%%.*}" -gt 6 ] || { [ "${kv%%.*}" -eq 6 ] && [ "${kv#*.}" -ge 1 ]; } ||
+		die "KSRC=$ksrc is Linux $kv; devexcl needs 6.1 or newer"
+	[ ! -e "$ksrc/.config" ] && [ ! -e "$ksrc/include/config" ] ||
+		die "KSRC=$ksrc has been configured in place; devexcl builds it out of tree (O=), which kbuild refuses then: run 'make mrproper' there"
+	if git -C "$ksrc" rev-parse --git-dir >/dev/null 2>&1; then
+		src_version="$(git -C "$ksrc" describe --always --tags 2>/dev/null) diff:$(git -C "$ksrc" diff HEAD | sha256sum | cut -c1-12)"
+	else
+		src_version="$kv files:$(cd "$ksrc" && find . -path ./.git -prune -o -type f -printf '%P %s %T@\n' | LC_ALL=C sort | sha256sum | cut -c1-12)"
+	fi
+	src_pkg="KSRC=$ksrc"
+	kdir_root_name="kernel-ksrc-$DEVEXCL_FLAVOUR"
+else
+	src_mode=installed
+	[ "$mode" = build ] && src_mode=install
+	read -r src_pkg src_version src_tarball src_topdir < <("$DEVEXCL_ROOT/scripts/kernel-source.sh" "$src_mode" "$DEVEXCL_KERNEL") ||
+		die "cannot resolve the $DEVEXCL_KERNEL kernel source"
+	[ -n "${src_topdir:-}" ] || die "cannot resolve the $DEVEXCL_KERNEL kernel source"
+	# 6.1's trees keep the names they had before other kernels came.
+	kdir_root_name="kernel-$DEVEXCL_KERNEL-$DEVEXCL_FLAVOUR"
+	[ "$DEVEXCL_KERNEL" = 6.1 ] && kdir_root_name="kernel-$DEVEXCL_FLAVOUR"
+fi
 
 cache_key() {
 	{
 		echo "recipe $BUILD_RECIPE"
-		echo "source $KERNEL_SRC_PKG $src_version"
+		echo "source $src_pkg $src_version"
 		echo "flavour $DEVEXCL_FLAVOUR"
 		for f in "${fragments[@]}"; do
 			case $f in
@@ -34,13 +74,22 @@ cache_key() {
 	} | sha256sum | cut -c1-16
 }
 
-kdir_root="$DEVEXCL_CACHE/kernel-$DEVEXCL_FLAVOUR-$(cache_key)"
-kdir="$kdir_root/linux"
-
-if [ "${1:-}" = --dir ]; then
-	echo "$kdir"
-	exit 0
+kdir_root="$DEVEXCL_CACHE/$kdir_root_name-$(cache_key)"
+if [ "$DEVEXCL_KERNEL" = ksrc ]; then
+	kdir="$kdir_root/build"
+	srcdir=$ksrc
+else
+	kdir="$kdir_root/linux"
+	srcdir=$kdir
 fi
+
+case $mode in
+--dir) echo "$kdir"; exit 0 ;;
+--src) echo "$srcdir"; exit 0 ;;
+build) ;;
+*) die "usage: build-kernel.sh [--dir|--src]" ;;
+esac
+
 
 # Keep the two most recently used trees of this flavour; older ones only
 # cost disk (about 2 GB each). A tree's use is its .last-used stamp, or for
@@ -52,7 +101,7 @@ fi
 # Pruning is best effort: it never fails the build.
 prune_old_builds() {
 	local tree stamp
-	for tree in "$DEVEXCL_CACHE"/kernel-"$DEVEXCL_FLAVOUR"-*/; do
+	for tree in "$DEVEXCL_CACHE/$kdir_root_name"-*/; do
 		tree=${tree%/}
 		[ -d "$tree" ] || continue
 		stamp="$tree/.last-used"
@@ -123,36 +172,40 @@ verify_fragment() {
 }
 
 start=$(date +%s)
-if [ ! -f "$kdir/Makefile" ]; then
-	log "extracting $KERNEL_SRC_TARBALL ($src_version)"
-	rm -rf "$kdir" "$kdir_root/linux-source-6.1"
-	tar -xf "$KERNEL_SRC_TARBALL" -C "$kdir_root"
-	mv "$kdir_root/linux-source-6.1" "$kdir"
+if [ "$DEVEXCL_KERNEL" = ksrc ]; then
+	mkdir -p "$kdir"
+	kmake=(make -C "$srcdir" O="$kdir")
+elif [ ! -f "$kdir/Makefile" ]; then
+	log "extracting $src_tarball ($src_pkg $src_version)"
+	rm -rf "$kdir" "${kdir_root:?}/$src_topdir"
+	tar -xf "$src_tarball" -C "$kdir_root"
+	mv "$kdir_root/$src_topdir" "$kdir"
 fi
+[ "$DEVEXCL_KERNEL" = ksrc ] || kmake=(make -C "$kdir")
 
 cd "$kdir"
 if [ ! -f .config.devexcl ]; then
-	log "configuring ($DEVEXCL_FLAVOUR): x86_64_defconfig + kvm_guest.config + fragments"
-	make -s x86_64_defconfig
-	merge_args=(kernel/configs/kvm_guest.config)
+	log "configuring $src_pkg $src_version ($DEVEXCL_FLAVOUR): x86_64_defconfig + kvm_guest.config + fragments"
+	"${kmake[@]}" -s x86_64_defconfig
+	merge_args=("$srcdir/kernel/configs/kvm_guest.config")
 	for f in "${fragments[@]}"; do
 		case $f in
-		@*) merge_args+=("${f#@}") ;;
+		@*) merge_args+=("$srcdir/${f#@}") ;;
 		*) merge_args+=("$f") ;;
 		esac
 	done
-	scripts/kconfig/merge_config.sh -m .config "${merge_args[@]}" >/dev/null
-	make -s olddefconfig
+	"$srcdir/scripts/kconfig/merge_config.sh" -m .config "${merge_args[@]}" >/dev/null
+	"${kmake[@]}" -s olddefconfig
 	verify_fragment "$DEVEXCL_ROOT/selftests/config" strict ||
-		die "Kconfig dropped options of selftests/config (see above)"
+		die "Kconfig dropped options of selftests/config on $src_pkg $src_version (see above)"
 	verify_fragment "$DEVEXCL_ROOT/scripts/kernel/trim.config" lenient || true
 	cp .config .config.devexcl
 fi
 
 log "building bzImage and modules with -j$(jobs_count) (a cold build takes minutes)"
-make -s -j"$(jobs_count)" bzImage modules
+"${kmake[@]}" -s -j"$(jobs_count)" bzImage modules
 rm -rf "$kdir_root/modroot"
-make -s INSTALL_MOD_PATH="$kdir_root/modroot" INSTALL_MOD_STRIP=1 modules_install
+"${kmake[@]}" -s INSTALL_MOD_PATH="$kdir_root/modroot" INSTALL_MOD_STRIP=1 modules_install
 date -u +%FT%TZ >"$kdir_root/.complete"
 touch "$kdir_root/.last-used"
 prune_old_builds

@@ -5,11 +5,23 @@ set -euo pipefail
 
 DEVEXCL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEVEXCL_CACHE=${DEVEXCL_CACHE:-$HOME/.cache/devexcl}
-DEVEXCL_BUILD=${DEVEXCL_BUILD:-$DEVEXCL_ROOT/build}
+# Which test kernel: KSRC (a tree of the user's own) wins over KERNEL
+# (6.1, 6.12 or latest; see scripts/kernel-source.sh).
+KSRC=${KSRC:-}
+if [ -n "$KSRC" ]; then
+	DEVEXCL_KERNEL=ksrc
+else
+	DEVEXCL_KERNEL=${KERNEL:-6.1}
+fi
+# 6.1 builds into build/, every other kernel into a directory of its own,
+# so that switching kernels never mixes their objects.
+if [ "$DEVEXCL_KERNEL" = 6.1 ]; then
+	DEVEXCL_BUILD=${DEVEXCL_BUILD:-$DEVEXCL_ROOT/build}
+else
+	DEVEXCL_BUILD=${DEVEXCL_BUILD:-$DEVEXCL_ROOT/build/kernel-$DEVEXCL_KERNEL}
+fi
 # "default" or "debug" (adds kernel/configs/debug.config: KASAN, kmemleak, ...).
 DEVEXCL_FLAVOUR=${DEVEXCL_FLAVOUR:-default}
-KERNEL_SRC_PKG=linux-source-6.1
-KERNEL_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
 log() { printf '[devexcl] %s\n' "$*" >&2; }
 die() { printf '[devexcl] error: %s\n' "$*" >&2; exit 1; }

@@ -16,7 +16,7 @@ modroot="$(dirname "$kdir")/modroot"
 # The VM's programs are what selftests/Makefile installed in build/vm: that
 # Makefile is the one list of them.
 mapfile -t vm_programs < <(find "$vm_out" -maxdepth 1 -type f -perm -u+x | LC_ALL=C sort)
-for f in "$DEVEXCL_ROOT/devexcl.ko" "$vm_out/devexcl_selftests" "$vm_out/devexcl"; do
+for f in "$DEVEXCL_BUILD/devexcl.ko" "$vm_out/devexcl_selftests" "$vm_out/devexcl"; do
 	[ -e "$f" ] || die "missing $f (run 'make' first)"
 done
 command -v busybox >/dev/null || die "busybox-static is not installed"
@@ -33,7 +33,7 @@ install -m 0755 "$DEVEXCL_ROOT/scripts/guest/init" "$stage/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
-install -m 0644 "$DEVEXCL_ROOT/devexcl.ko" "$stage/opt/devexcl/"
+install -m 0644 "$DEVEXCL_BUILD/devexcl.ko" "$stage/opt/devexcl/"
 install -m 0755 "${vm_programs[@]}" "$stage/opt/devexcl/"
 install -m 0755 "$DEVEXCL_ROOT"/scripts/guest/*.sh "$stage/opt/devexcl/"
 cp -a "$modroot"/lib/modules/. "$stage/lib/modules/"
