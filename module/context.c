@@ -17,7 +17,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
+#include "compat/pidfd.h"
+#include "compat/slab.h"
 #include "devexcl.h"
 #include "objid.h"
 
@@ -30,7 +31,7 @@ struct devexcl_ctx *devexcl_ctx_create(void)
 {
 	struct devexcl_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc_obj(*ctx, GFP_KERNEL);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&ctx->op_lock);

@@ -14,7 +14,8 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
+#include "compat/exclusive.h"
+#include "compat/kernel_features.h"
 #include "devexcl.h"
 #include "objid.h"
 
@@ -29,6 +30,8 @@ static long devexcl_ioctl_version(void __user *uarg)
 			     DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE : 0),
 		.page_size = PAGE_SIZE,
 		.max_range_bytes = DEVEXCL_MAX_RANGE_BYTES,
+		.kernel_features = devexcl_kernel_features(),
+		.kernel_version = devexcl_kernel_version(),
 	};
 
 	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;

@@ -32,7 +32,9 @@
 #include <linux/uaccess.h>
 #include <linux/userfaultfd_k.h>
 
-#include "compat.h"
+#include "compat/exclusive.h"
+#include "compat/gup.h"
+#include "compat/slab.h"
 #include "devexcl.h"
 #include "pgwalk.h"
 
@@ -308,7 +310,7 @@ static struct devexcl_region *region_for(struct devexcl_ctx *ctx,
 		devexcl_remove_regions(ctx, true);
 	if (ctx->nr_regions >= DEVEXCL_MAX_REGIONS)
 		return ERR_PTR(-ENOSPC);
-	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	region = kzalloc_obj(*region, GFP_KERNEL);
 	if (!region)
 		return ERR_PTR(-ENOMEM);
 	region->ctx = ctx;
@@ -343,16 +345,13 @@ struct mark_call {
 	bool allow_kernel_bugs;
 };
 
-static void unlock_put_pages(struct page **pages, unsigned long n)
+static void release_pages_held(struct page **pages, unsigned long n)
 {
 	unsigned long i;
 
-	for (i = 0; i < n; i++) {
-		if (pages[i]) {
-			unlock_page(pages[i]);
-			put_page(pages[i]);
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			devexcl_exclusive_release(pages[i]);
 }
 
 struct refusal_probe {
@@ -682,7 +681,7 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		if (mmu_interval_read_retry(&mc->region->notifier, seq)) {
 			ctx->counters.mark_retries++;
 			mutex_unlock(&ctx->lock);
-			unlock_put_pages(mc->pages, got);
+			release_pages_held(mc->pages, got);
 			mmap_read_unlock(mc->mm);
 			if (attempt < MARK_MAX_ATTEMPTS)
 				continue;
@@ -698,14 +697,14 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		if (mc->allow_kernel_bugs)
 			note_thp_heads_marked(mc->pages, got);
 
-		/* Programmed: the contract says unlock and put now. */
+		/* Programmed: the contract says release them now. */
 		for (i = 0; i < got; i++) {
 			if (mc->pages[i]) {
 				mc->results[i] = mark_result(DEVEXCL_MARK_MARKED, 0);
 				mc->marked++;
 			}
 		}
-		unlock_put_pages(mc->pages, got);
+		release_pages_held(mc->pages, got);
 		for (i = 0; i < got; i++) {
 			if (mc->pages[i])
 				continue;

@@ -37,6 +37,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "compat/genetlink.h"
 #include "devexcl.h"
 
 /* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
@@ -203,10 +204,12 @@ static void count_lost(const struct devexcl_event_source *src)
 static void kick_event_work(void)
 {
 	int this_cpu = get_cpu();
-	int cpu = cpumask_next_wrap(this_cpu, cpu_online_mask, this_cpu, true);
+	/* The next online CPU, wrapping (open-coded: cpumask_next_wrap() changed arity in 6.15). */
+	int cpu = cpumask_next(this_cpu, cpu_online_mask);
 
-	queue_delayed_work_on(cpu < nr_cpu_ids ? cpu : this_cpu, system_wq,
-			      &devexcl_event_work, 0);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	queue_delayed_work_on(cpu, system_wq, &devexcl_event_work, 0);
 	put_cpu();
 }
 
@@ -586,7 +589,7 @@ static_assert(sizeof(struct inspect_dump) <= sizeof_field(struct netlink_callbac
 static int inspect_dump_begin(struct inspect_dump *dump,
 			      struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = devexcl_dump_attrs(cb);
 	static const int required[] = { DEVEXCL_A_PID, DEVEXCL_A_START, DEVEXCL_A_END };
 	struct mm_struct *mm;
 	struct pid *pid;

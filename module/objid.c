@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <linux/atomic.h>
+#include <linux/cache.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
 

@@ -7,7 +7,7 @@
  * foreign mm), each PMD is read once, and a PMD leaf or a PTE table is then
  * decoded under its page table lock. devexcl_peek_entry() reads a single
  * entry without that lock, for rmap walks, whose rmap lock keeps the tables
- * alive. A PMD leaf is never passed to pte_offset_map(), and
+ * alive. A PMD leaf is never taken for a PTE table, and
  * pfn_swap_entry_to_page() is never used, because it BUG()s on an unlocked
  * migration entry's page.
  */
@@ -18,40 +18,34 @@
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 
+#include "compat/leaf.h"
+#include "compat/pte_table.h"
 #include "pgwalk.h"
 #include "uapi/devexcl.h"
 
-static void decode_swp(swp_entry_t entry, struct devexcl_pte_info *info)
+/*
+ * A PMD that maps a huge page or holds a non-present entry: is_swap_pmd()
+ * and pmd_devmap() are gone on 7.x, and a devmap PMD is a leaf anyway.
+ */
+static bool pmd_is_leaf_or_entry(pmd_t pmdval)
 {
-	if (is_pte_marker_entry(entry)) {
-		info->kind = DEVEXCL_PTE_MARKER;
-	} else if (is_device_exclusive_entry(entry)) {
-		info->kind = is_writable_device_exclusive_entry(entry) ?
-			DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE :
-			DEVEXCL_PTE_DEVICE_EXCLUSIVE_READ;
-		info->pfn = swp_offset_pfn(entry);
-		info->has_pfn = true;
-	} else if (is_migration_entry(entry)) {
-		info->kind = DEVEXCL_PTE_MIGRATION;
-		info->pfn = swp_offset_pfn(entry);
-		info->has_pfn = true;
-	} else if (is_device_private_entry(entry)) {
-		info->kind = DEVEXCL_PTE_DEVICE_PRIVATE;
-		info->pfn = swp_offset_pfn(entry);
-		info->has_pfn = true;
-	} else if (is_hwpoison_entry(entry)) {
-		info->kind = DEVEXCL_PTE_HWPOISON;
-		info->pfn = swp_offset(entry);
-		info->has_pfn = true;
-	} else if (non_swap_entry(entry)) {
-		info->kind = DEVEXCL_PTE_OTHER;
-	} else {
-		info->kind = DEVEXCL_PTE_SWAP;
-	}
+	return pmd_leaf(pmdval) || (!pmd_none(pmdval) && !pmd_present(pmdval));
+}
+
+static void apply_leaf(const struct devexcl_leaf *leaf,
+		       struct devexcl_pte_info *info)
+{
+	info->kind = leaf->kind;
+	info->pfn = leaf->pfn;
+	info->has_pfn = leaf->has_pfn;
+	if (leaf->uffd_wp_marker)
+		info->flags |= DEVEXCL_PTEF_UFFD_WP;
 }
 
 static void decode_pte(pte_t pte, struct devexcl_pte_info *info)
 {
+	struct devexcl_leaf leaf;
+
 	if (pte_none(pte)) {
 		info->kind = DEVEXCL_PTE_NONE;
 		return;
@@ -76,9 +70,10 @@ static void decode_pte(pte_t pte, struct devexcl_pte_info *info)
 	}
 	if (pte_swp_soft_dirty(pte))
 		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
-	if (pte_swp_uffd_wp(pte) || pte_marker_uffd_wp(pte))
+	if (pte_swp_uffd_wp(pte))
 		info->flags |= DEVEXCL_PTEF_UFFD_WP;
-	decode_swp(pte_to_swp_entry(pte), info);
+	devexcl_decode_pte_leaf(pte, &leaf);
+	apply_leaf(&leaf, info);
 }
 
 /* A PMD leaf or PMD swap entry, seen from the page at @addr inside it. */
@@ -86,6 +81,7 @@ static void decode_pmd(pmd_t pmd, unsigned long addr,
 		       struct devexcl_pte_info *info)
 {
 	unsigned long index = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+	struct devexcl_leaf leaf;
 
 	info->flags |= DEVEXCL_PTEF_PMD;
 	if (pmd_present(pmd)) {
@@ -109,12 +105,11 @@ static void decode_pmd(pmd_t pmd, unsigned long addr,
 		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
 	if (pmd_swp_uffd_wp(pmd))
 		info->flags |= DEVEXCL_PTEF_UFFD_WP;
-	decode_swp(pmd_to_swp_entry(pmd), info);
+#endif
+	devexcl_decode_pmd_leaf(pmd, &leaf);
+	apply_leaf(&leaf, info);
 	if (info->has_pfn)
 		info->pfn += index;
-#else
-	info->kind = DEVEXCL_PTE_OTHER;
-#endif
 }
 
 static void decode_pud(pud_t pud, unsigned long addr,
@@ -153,17 +148,21 @@ static int walk_fill(unsigned long addr, unsigned long end, u8 kind,
 	return 0;
 }
 
+/* Sets *@gone, reporting nothing, if @pmd no longer points to a table. */
 static int walk_pte_table(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			  unsigned long end, u32 vma_flags, devexcl_pte_fn fn,
-			  void *priv)
+			  void *priv, bool *gone)
 {
 	struct devexcl_pte_info info;
-	pte_t *start_pte, *pte;
 	spinlock_t *ptl; /* this PTE table's lock */
+	pte_t *pte;
 	int ret = 0;
 
-	start_pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	for (pte = start_pte; addr < end; addr += PAGE_SIZE, pte++) {
+	pte = devexcl_pte_map_lock(mm, pmd, addr, &ptl);
+	*gone = !pte;
+	if (!pte)
+		return 0;
+	for (; addr < end; addr += PAGE_SIZE, pte++) {
 		memset(&info, 0, sizeof(info));
 		info.flags = vma_flags;
 		decode_pte(ptep_get(pte), &info);
@@ -171,7 +170,7 @@ static int walk_pte_table(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 		if (ret)
 			break;
 	}
-	pte_unmap_unlock(start_pte, ptl);
+	devexcl_pte_unmap_unlock(ptl);
 	return ret;
 }
 
@@ -189,7 +188,7 @@ static enum pmd_leaf_outcome walk_pmd_leaf(struct mm_struct *mm, pmd_t *pmd,
 
 	ptl = pmd_lock(mm, pmd);
 	pmdval = *pmd;
-	if (!pmd_leaf(pmdval) && !is_swap_pmd(pmdval) && !pmd_devmap(pmdval)) {
+	if (!pmd_is_leaf_or_entry(pmdval)) {
 		/* Split or zapped since it was read. */
 		spin_unlock(ptl);
 		return pmd_none(pmdval) ? PMD_LEAF_NOW_NONE : PMD_LEAF_NOW_TABLE;
@@ -215,23 +214,23 @@ static int walk_pmd_range(struct mm_struct *mm, pud_t *pud, unsigned long addr,
 	pmd_t *pmd, pmdval;
 	int ret = 0;
 
+	bool gone;
+
 	pmd = pmd_offset(pud, addr);
 	for (; addr < end; pmd++, addr = next) {
 		next = pmd_addr_end(addr, end);
+again:
 		pmdval = READ_ONCE(*pmd);
 		if (pmd_none(pmdval)) {
 			ret = walk_fill(addr, next, DEVEXCL_PTE_NONE, vma_flags,
 					fn, priv);
-		} else if (pmd_leaf(pmdval) || is_swap_pmd(pmdval) ||
-			   pmd_devmap(pmdval)) {
+		} else if (pmd_is_leaf_or_entry(pmdval)) {
 			switch (walk_pmd_leaf(mm, pmd, addr, next, vma_flags,
 					      fn, priv, &ret)) {
 			case PMD_LEAF_DONE:
 				break;
 			case PMD_LEAF_NOW_TABLE:
-				ret = walk_pte_table(mm, pmd, addr, next,
-						     vma_flags, fn, priv);
-				break;
+				goto again;
 			case PMD_LEAF_NOW_NONE:
 				ret = walk_fill(addr, next, DEVEXCL_PTE_NONE,
 						vma_flags, fn, priv);
@@ -242,7 +241,9 @@ static int walk_pmd_range(struct mm_struct *mm, pud_t *pud, unsigned long addr,
 					fn, priv);
 		} else {
 			ret = walk_pte_table(mm, pmd, addr, next, vma_flags, fn,
-					     priv);
+					     priv, &gone);
+			if (gone)
+				goto again;
 		}
 		if (ret)
 			return ret;
@@ -361,7 +362,6 @@ void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
 	p4d_t *p4d, p4dval;
 	pud_t *pud, pudval;
 	pmd_t pmdval;
-	pte_t *pte;
 
 	memset(info, 0, sizeof(*info));
 	info->flags = is_vm_hugetlb_page(vma) ? DEVEXCL_PTEF_HUGETLB : 0;
@@ -391,15 +391,13 @@ void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
 	pmdval = READ_ONCE(*pmd_offset_lockless(pud, pudval, addr));
 	if (pmd_none(pmdval))
 		return;
-	if (pmd_leaf(pmdval) || is_swap_pmd(pmdval) || pmd_devmap(pmdval)) {
+	if (pmd_is_leaf_or_entry(pmdval)) {
 		decode_pmd(pmdval, addr, info);
 		return;
 	}
 	if (pmd_bad(pmdval))
 		goto bad;
-	pte = pte_offset_map(&pmdval, addr);
-	decode_pte(ptep_get_lockless(pte), info);
-	pte_unmap(pte);
+	decode_pte(devexcl_pte_peek(pmdval, addr), info);
 	return;
 bad:
 	info->kind = DEVEXCL_PTE_OTHER;

@@ -45,6 +45,9 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include "compat/folio_mapping.h"
+#include "compat/mapcount.h"
+#include "compat/mm_flags.h"
 #include "devexcl.h"
 #include "objid.h"
 #include "pgwalk.h"
@@ -173,12 +176,39 @@ static bool anon_vma_on_chain(struct vm_area_struct *vma, struct anon_vma *av)
 	return false;
 }
 
-static void walk_anon(struct rmap_walk *walk, struct anon_vma *av, pgoff_t pgoff)
+/* The kernel's anon_vma_lock_read(), which 7.x moved into mm/internal.h. */
+static void devexcl_anon_vma_lock_read(struct anon_vma *av)
+{
+	down_read(&av->root->rwsem);
+}
+
+static void devexcl_anon_vma_unlock_read(struct anon_vma *av)
+{
+	up_read(&av->root->rwsem);
+}
+
+/*
+ * @av was read from @folio->mapping without the folio lock. Since 6.8,
+ * UFFDIO_MOVE's folio_move_anon_rmap() can move an exclusive anon folio to
+ * another anon_vma under the folio lock and only the mmap_lock for reading,
+ * which is why the kernel's folio_lock_anon_vma_read() now asserts the
+ * folio lock. This walker does not take it, so it rechecks the mapping
+ * once the anon_vma is locked: a folio that moved is reported as an
+ * incomplete walk, never as mapped through an anon_vma it has left.
+ */
+static void walk_anon(struct rmap_walk *walk, struct folio *folio,
+		      struct anon_vma *av, pgoff_t pgoff)
 {
 	struct anon_vma_chain *avc;
 	unsigned long addr;
 
-	anon_vma_lock_read(av);
+	devexcl_anon_vma_lock_read(av);
+	if ((unsigned long)READ_ONCE(folio->mapping) !=
+	    (unsigned long)av + DEVEXCL_MAPPING_BIT_ANON) {
+		devexcl_anon_vma_unlock_read(av);
+		walk->incomplete = true;
+		return;
+	}
 	for (avc = devexcl_avc_tree_iter_first(&av->rb_root, pgoff, pgoff); avc;
 	     avc = devexcl_avc_tree_iter_next(avc, pgoff, pgoff)) {
 		/* exec's shift_arg_pages() frees its tables without rmap locks. */
@@ -188,7 +218,7 @@ static void walk_anon(struct rmap_walk *walk, struct anon_vma *av, pgoff_t pgoff
 		if (addr)
 			check_candidate(walk, avc->vma, addr);
 	}
-	anon_vma_unlock_read(av);
+	devexcl_anon_vma_unlock_read(av);
 }
 
 /*
@@ -222,11 +252,11 @@ static void anon_walk_cache_fill(struct anon_walk_cache *c,
 	if (!c->on_chain)
 		return;
 	c->root_id = devexcl_objid(av->root, DEVEXCL_OBJID_ANON_VMA);
-	anon_vma_lock_read(av);
+	devexcl_anon_vma_lock_read(av);
 	node = av->rb_root.rb_root.rb_node;
 	c->alone = node && !node->rb_left && !node->rb_right &&
 		   rb_entry(node, struct anon_vma_chain, rb)->vma == vma;
-	anon_vma_unlock_read(av);
+	devexcl_anon_vma_unlock_read(av);
 }
 
 static void walk_file(struct rmap_walk *walk, struct address_space *mapping,
@@ -272,7 +302,7 @@ static void walk_ksm(struct rmap_walk *walk)
 		task_lock(p);
 		mm = p->mm;
 		if (mm && !(p->flags & PF_KTHREAD) &&
-		    test_bit(MMF_VM_MERGEABLE, &mm->flags)) {
+		    devexcl_mm_flag(mm, MMF_VM_MERGEABLE)) {
 			if (n < KSM_MAX_MMS) {
 				mmget(mm);
 				mms[n++] = mm;
@@ -343,27 +373,6 @@ static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info
 	return 0;
 }
 
-/* 6.1's folio_mapcount() (mm/util.c), which is not exported. */
-static int devexcl_folio_mapcount(struct folio *folio)
-{
-	int i, compound, nr, ret;
-
-	if (!folio_test_large(folio))
-		return atomic_read(&folio->_mapcount) + 1;
-	compound = folio_entire_mapcount(folio);
-	if (folio_test_hugetlb(folio))
-		return compound;
-	ret = compound;
-	nr = folio_nr_pages(folio);
-	for (i = 0; i < nr; i++)
-		ret += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
-	if (!folio_test_anon(folio))
-		return ret - compound * nr;
-	if (folio_test_double_map(folio))
-		ret -= nr;
-	return ret;
-}
-
 static u64 page_flags_of(struct folio *folio, struct page *page)
 {
 	u64 flags = 0;
@@ -404,7 +413,7 @@ static u64 page_flags_of(struct folio *folio, struct page *page)
 }
 
 /* The page's index in PAGE_SIZE units (6.1's page_to_pgoff() is out of reach for hugetlb). */
-static pgoff_t page_pgoff(struct folio *folio, struct page *page)
+static pgoff_t devexcl_page_pgoff(struct folio *folio, struct page *page)
 {
 	unsigned long idx = folio_page_idx(folio, page);
 
@@ -452,7 +461,7 @@ static void fill_page_info(struct devexcl_page_info *info,
 	info->rmap_flags |= DEVEXCL_RMAP_HAS_PAGE;
 	info->page_flags |= page_flags_of(folio, probe->page);
 	info->folio_order = folio_order(folio);
-	info->mapcount = page_mapcount(probe->page);
+	info->mapcount = devexcl_page_mapcount(folio, probe->page);
 	if (!cache) {
 		info->folio_mapcount = devexcl_folio_mapcount(folio);
 	} else {
@@ -463,16 +472,16 @@ static void fill_page_info(struct devexcl_page_info *info,
 		info->folio_mapcount = cache->mapcount;
 	}
 	info->refcount = folio_ref_count(folio) - probe->referenced;
-	info->index = page_pgoff(folio, probe->page);
+	info->index = devexcl_page_pgoff(folio, probe->page);
 
 	mapping = (unsigned long)READ_ONCE(folio->mapping);
 	if (!mapping)
 		info->mapping_kind = DEVEXCL_MAPPING_NONE;
-	else if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM)
+	else if ((mapping & DEVEXCL_MAPPING_BITS) == DEVEXCL_MAPPING_BITS_KSM)
 		info->mapping_kind = DEVEXCL_MAPPING_KSM;
-	else if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON)
+	else if ((mapping & DEVEXCL_MAPPING_BITS) == DEVEXCL_MAPPING_BIT_ANON)
 		info->mapping_kind = DEVEXCL_MAPPING_ANON;
-	else if (mapping & PAGE_MAPPING_FLAGS)
+	else if (mapping & DEVEXCL_MAPPING_BITS)
 		info->mapping_kind = DEVEXCL_MAPPING_OTHER;
 	else if (folio_test_swapbacked(folio))
 		info->mapping_kind = DEVEXCL_MAPPING_SHMEM;
@@ -494,8 +503,8 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 	struct anon_vma *av;
 
 	walk->pfn = probe->pte.pfn;
-	if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_ANON) {
-		av = (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+	if ((mapping & DEVEXCL_MAPPING_BITS) == DEVEXCL_MAPPING_BIT_ANON) {
+		av = (struct anon_vma *)(mapping - DEVEXCL_MAPPING_BIT_ANON);
 		if (cache->vma != vma || cache->av != av)
 			anon_walk_cache_fill(cache, vma, av);
 		info->anon_vma_id = cache->id;
@@ -507,8 +516,8 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 		if (cache->alone)
 			record_found(walk, vma, info->addr, &probe->pte);
 		else
-			walk_anon(walk, av, pgoff);
-	} else if (mapping && !(mapping & PAGE_MAPPING_FLAGS)) {
+			walk_anon(walk, folio, av, pgoff);
+	} else if (mapping && !(mapping & DEVEXCL_MAPPING_BITS)) {
 		/* A file page: its mapping is alive if it is this VMA's file's. */
 		if (!vma->vm_file ||
 		    vma->vm_file->f_mapping != (struct address_space *)mapping) {
@@ -991,7 +1000,7 @@ long devexcl_ioctl_inspect_vma(void __user *uarg)
 	req.chain_len = 0;
 	if (vma->anon_vma) {
 		/* The chain is stable under mmap_lock; the counters under the root's rwsem. */
-		anon_vma_lock_read(vma->anon_vma);
+		devexcl_anon_vma_lock_read(vma->anon_vma);
 		list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
 			struct anon_vma *av = avc->anon_vma;
 
@@ -1008,7 +1017,7 @@ long devexcl_ioctl_inspect_vma(void __user *uarg)
 			}
 			req.chain_len++;
 		}
-		anon_vma_unlock_read(vma->anon_vma);
+		devexcl_anon_vma_unlock_read(vma->anon_vma);
 	}
 	mmap_read_unlock(mm);
 	req.returned = n;

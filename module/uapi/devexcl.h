@@ -17,7 +17,7 @@
 
 /* A major bump breaks old callers; a minor bump only adds. */
 #define DEVEXCL_ABI_MAJOR 1
-#define DEVEXCL_ABI_MINOR 2
+#define DEVEXCL_ABI_MINOR 3
 
 /* 0xDE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define DEVEXCL_IOC_MAGIC 0xDE
@@ -29,6 +29,11 @@
  * @features: DEVEXCL_FEAT_* bits the module supports
  * @page_size: the kernel's PAGE_SIZE
  * @max_range_bytes: the largest range one range ioctl accepts
+ * @kernel_features: DEVEXCL_KFEAT_* bits: what the running kernel offers
+ *	(ABI 1.3)
+ * @kernel_version: the running kernel's version, as LINUX_VERSION_CODE
+ *	encodes it: (major << 16) + (minor << 8) + min(patch, 255) (ABI 1.3).
+ *	For display: decisions go by @kernel_features, which see backports.
  * @reserved: zero
  */
 struct devexcl_version {
@@ -37,7 +42,9 @@ struct devexcl_version {
 	__u64 features;
 	__u64 page_size;
 	__u64 max_range_bytes;
-	__u64 reserved[3];
+	__u64 kernel_features;
+	__u64 kernel_version;
+	__u64 reserved;
 };
 
 #define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0) /* bind, mark, access, status, release */
@@ -53,6 +60,23 @@ struct devexcl_version {
  * asks for DEVEXCL_MARK_ALLOW_KERNEL_BUGS.
  */
 #define DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE _BITULL(3)
+
+/*
+ * What the running kernel does, as far as devexcl's users can tell it apart.
+ * The 6.15 rework of device-exclusive entries ("mm: fixes for
+ * device-exclusive entries (hmm)" and the make_device_exclusive() series):
+ * marking is one kernel call per page, the mapcount is kept while
+ * exclusive, and one entry kind replaces the read and write kinds.
+ */
+#define DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE _BITULL(0)
+#define DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT _BITULL(1)
+#define DEVEXCL_KFEAT_EXCLUSIVE_ONE_KIND _BITULL(2)
+/* Page faults under per-VMA locks (6.4). */
+#define DEVEXCL_KFEAT_PER_VMA_LOCK _BITULL(3)
+/* The per-VMA lock is vm_refcnt, not an rwsem (6.15). */
+#define DEVEXCL_KFEAT_VMA_REFCNT _BITULL(4)
+/* userfaultfd's UFFDIO_MOVE (6.8). */
+#define DEVEXCL_KFEAT_UFFDIO_MOVE _BITULL(5)
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 

@@ -759,7 +759,7 @@ void IoctlFuzzer::version() {
     devexcl_version v;
     std::memcpy(&v, buffers_.at(arg), sizeof(v));
     if (v.abi_major != DEVEXCL_ABI_MAJOR || v.abi_minor < 1 || v.page_size != kernel_.page_size ||
-        v.max_range_bytes != kernel_.max_range || v.reserved[0] || v.reserved[1] || v.reserved[2]) {
+        v.max_range_bytes != kernel_.max_range || v.kernel_version == 0 || v.reserved != 0) {
         report_.fail("VERSION: " + std::to_string(v.abi_major) + "." + std::to_string(v.abi_minor) +
                      " page " + std::to_string(v.page_size) + " max " + hex(v.max_range_bytes));
     }

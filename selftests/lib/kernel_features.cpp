@@ -14,4 +14,12 @@ bool kernel_has(std::uint64_t feature) {
     return (features & feature) == feature;
 }
 
+bool kernel_does(std::uint64_t kernel_feature) {
+    static const std::uint64_t features = [] {
+        ensure_module_loaded();
+        return Device::open().version().kernel_features;
+    }();
+    return (features & kernel_feature) == kernel_feature;
+}
+
 }  // namespace devexcl::test

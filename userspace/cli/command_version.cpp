@@ -10,6 +10,29 @@
 
 namespace devexcl::cli {
 
+namespace {
+
+struct KernelFeatureName {
+    std::uint64_t bit;
+    const char* name;
+};
+
+// What the running kernel does, by the module's DEVEXCL_KFEAT_* bits.
+constexpr KernelFeatureName kKernelFeatureNames[] = {
+    {DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE, "exclusive-per-page"},
+    {DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT, "exclusive-keeps-mapcount"},
+    {DEVEXCL_KFEAT_EXCLUSIVE_ONE_KIND, "exclusive-one-kind"},
+    {DEVEXCL_KFEAT_PER_VMA_LOCK, "per-vma-lock"},
+    {DEVEXCL_KFEAT_VMA_REFCNT, "vma-refcnt"},
+    {DEVEXCL_KFEAT_UFFDIO_MOVE, "uffdio-move"},
+};
+
+const auto& kernel_feature_names() {
+    return kKernelFeatureNames;
+}
+
+}  // namespace
+
 int command_version(const Invocation& inv, std::ostream& out) {
     if (!inv.args.empty()) {
         throw UsageError("version takes no arguments");
@@ -34,6 +57,13 @@ int command_version(const Invocation& inv, std::ostream& out) {
         j.field("compatible", v.compatible());
         j.field("features", v.features);
         j.field("kernel_bug_thp_exclusive", v.has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE));
+        j.field("kernel_version", v.kernel_version_string());
+        j.field("kernel_features", v.kernel_features);
+        j.key("kernel").begin_object();
+        for (const auto& [bit, name] : kernel_feature_names()) {
+            j.field(name, v.kernel_has(bit));
+        }
+        j.end_object();
         j.field("page_size", v.page_size);
         j.field("max_range_bytes", v.max_range_bytes);
         j.key("device").begin_object();
@@ -58,6 +88,11 @@ int command_version(const Invocation& inv, std::ostream& out) {
                     ? "thp-exclusive: THP pages are refused (mark --allow-kernel-bugs reproduces)"
                     : "none known")
             << '\n'
+            << "kernel          " << v.kernel_version_string() << ':';
+        for (const auto& [bit, name] : kernel_feature_names()) {
+            out << ' ' << (v.kernel_has(bit) ? "+" : "-") << name;
+        }
+        out << '\n'
             << "device          " << inv.device << " (char " << major(st.st_rdev) << ':'
             << minor(st.st_rdev) << ", mode " << modebuf << ")\n";
     }

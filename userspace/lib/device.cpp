@@ -52,10 +52,17 @@ void Device::ioctl_or_throw(unsigned long request, void* arg, const char* what) 
     }
 }
 
+std::string Version::kernel_version_string() const {
+    return std::to_string(kernel_version >> 16) + '.' +
+           std::to_string((kernel_version >> 8) & 0xff) + '.' +
+           std::to_string(kernel_version & 0xff);
+}
+
 Version Device::version() const {
     devexcl_version raw{};
     ioctl_or_throw(DEVEXCL_IOC_VERSION, &raw, "DEVEXCL_IOC_VERSION");
-    return Version{raw.abi_major, raw.abi_minor, raw.features, raw.page_size, raw.max_range_bytes};
+    return Version{raw.abi_major,       raw.abi_minor,       raw.features,      raw.page_size,
+                   raw.max_range_bytes, raw.kernel_features, raw.kernel_version};
 }
 
 void Device::bind(pid_t pid) {

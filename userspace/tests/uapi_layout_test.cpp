@@ -13,7 +13,9 @@ static_assert(offsetof(devexcl_version, abi_minor) == 8);
 static_assert(offsetof(devexcl_version, features) == 16);
 static_assert(offsetof(devexcl_version, page_size) == 24);
 static_assert(offsetof(devexcl_version, max_range_bytes) == 32);
-static_assert(offsetof(devexcl_version, reserved) == 40);
+static_assert(offsetof(devexcl_version, kernel_features) == 40);
+static_assert(offsetof(devexcl_version, kernel_version) == 48);
+static_assert(offsetof(devexcl_version, reserved) == 56);
 
 TEST(UapiLayout, IoctlNumbersEncodeDirectionAndSize) {
     EXPECT_EQ(_IOC_TYPE(DEVEXCL_IOC_VERSION), 0xDEu);

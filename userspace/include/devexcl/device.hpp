@@ -21,11 +21,19 @@ struct Version {
     std::uint64_t features = 0;
     std::uint64_t page_size = 0;
     std::uint64_t max_range_bytes = 0;
+    // DEVEXCL_KFEAT_* bits: what the running kernel does (ABI 1.3; 0 before).
+    std::uint64_t kernel_features = 0;
+    // LINUX_VERSION_CODE of the running kernel, for display (0 before ABI 1.3).
+    std::uint64_t kernel_version = 0;
 
     // The module speaks the ABI this library was built against.
     bool compatible() const { return abi_major == DEVEXCL_ABI_MAJOR; }
     // A DEVEXCL_FEAT_* bit, including the DEVEXCL_FEAT_KBUG_* known kernel bugs.
     bool has(std::uint64_t feature) const { return (features & feature) == feature; }
+    // A DEVEXCL_KFEAT_* bit.
+    bool kernel_has(std::uint64_t feature) const { return (kernel_features & feature) == feature; }
+    // "6.12.118" (the patch level saturates at 255 in the kernel's encoding).
+    std::string kernel_version_string() const;
 };
 
 // Whether marking steers around the running kernel's known bugs (the
