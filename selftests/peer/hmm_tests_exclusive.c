@@ -5,8 +5,9 @@
  * HMM_TESTS_PREFIX (default "exclusive"). The 6.1 harness has no test
  * filter, so this wrapper prunes its registration lists before running it.
  */
+/* The Makefile names it: selftests/vm/ up to 6.2, selftests/mm/ from 6.3. */
 #define main hmm_tests_main
-#include "vm/hmm-tests.c"
+#include HMM_TESTS_C
 #undef main
 
 static void keep_tests_with_prefix(const char *prefix)
