@@ -403,11 +403,21 @@ static u32 classify_refusal(struct mm_struct *mm, unsigned long addr)
 	return probe.result;
 }
 
+/*
+ * 6.1 refuses hugetlb and shared pages after GUP; later kernels (6.12,
+ * 7.x) fail GUP itself for them. Either way they get their own names.
+ */
 static u32 classify_gup_error(struct mm_struct *mm, unsigned long addr,
 			      int err)
 {
-	if (!vma_lookup(mm, addr))
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (!vma)
 		return mark_result(DEVEXCL_MARK_NOT_MAPPED, EFAULT);
+	if (is_vm_hugetlb_page(vma))
+		return mark_result(DEVEXCL_MARK_HUGETLB, EOPNOTSUPP);
+	if (err == -EOPNOTSUPP && (vma->vm_flags & VM_SHARED))
+		return mark_result(DEVEXCL_MARK_NOT_ANON, EOPNOTSUPP);
 	return mark_result(DEVEXCL_MARK_GUP_FAILED, -err);
 }
 

@@ -20,6 +20,7 @@
 
 #include "compat/leaf.h"
 #include "compat/pte_table.h"
+#include "compat/uffd_bit.h"
 #include "pgwalk.h"
 #include "uapi/devexcl.h"
 
@@ -62,7 +63,7 @@ static void decode_pte(pte_t pte, struct devexcl_pte_info *info)
 			info->flags |= DEVEXCL_PTEF_YOUNG;
 		if (pte_soft_dirty(pte))
 			info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
-		if (pte_uffd_wp(pte))
+		if (devexcl_pte_uffd(pte))
 			info->flags |= DEVEXCL_PTEF_UFFD_WP;
 		if (is_zero_pfn(info->pfn))
 			info->flags |= DEVEXCL_PTEF_ZERO_PAGE;
@@ -70,7 +71,7 @@ static void decode_pte(pte_t pte, struct devexcl_pte_info *info)
 	}
 	if (pte_swp_soft_dirty(pte))
 		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
-	if (pte_swp_uffd_wp(pte))
+	if (devexcl_pte_swp_uffd(pte))
 		info->flags |= DEVEXCL_PTEF_UFFD_WP;
 	devexcl_decode_pte_leaf(pte, &leaf);
 	apply_leaf(&leaf, info);
@@ -96,14 +97,14 @@ static void decode_pmd(pmd_t pmd, unsigned long addr,
 			info->flags |= DEVEXCL_PTEF_YOUNG;
 		if (pmd_soft_dirty(pmd))
 			info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
-		if (pmd_uffd_wp(pmd))
+		if (devexcl_pmd_uffd(pmd))
 			info->flags |= DEVEXCL_PTEF_UFFD_WP;
 		return;
 	}
 #ifdef CONFIG_ARCH_ENABLE_THP_MIGRATION
 	if (pmd_swp_soft_dirty(pmd))
 		info->flags |= DEVEXCL_PTEF_SOFT_DIRTY;
-	if (pmd_swp_uffd_wp(pmd))
+	if (devexcl_pmd_swp_uffd(pmd))
 		info->flags |= DEVEXCL_PTEF_UFFD_WP;
 #endif
 	devexcl_decode_pmd_leaf(pmd, &leaf);

@@ -1,0 +1,71 @@
+#include "kernel_behaviour.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <system_error>
+
+#include "pagemap.hpp"
+
+namespace devexcl::test {
+
+namespace {
+
+// A fresh, written, private anonymous page: never KSM-merged (not MADV_MERGEABLE).
+bool fresh_anon_page_has_kpf_ksm() {
+    void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw std::system_error(errno, std::generic_category(), "mmap");
+    }
+    *static_cast<volatile std::uint64_t*>(p) = 1;
+    const auto addr = reinterpret_cast<std::uint64_t>(p);
+    const bool ksm = has_flag(kpageflags(read_pagemap_one(addr).pfn()), kKpfKsm);
+    ::munmap(p, 4096);
+    return ksm;
+}
+
+struct Row {
+    Behaviour id;
+    const char* name;
+    const char* reason;
+    bool (*observe)();
+};
+
+constexpr Row kRows[] = {
+    {Behaviour::KpageflagsKsmOnEveryAnonPage, "kpageflags-ksm-on-every-anon-page",
+     "6.12's stable_page_flags() tests mapping & PAGE_MAPPING_KSM, which is ANON|MOVABLE, so "
+     "every anon page reads as KSM; 6.1 tests PageKsm() and 7.x folio_test_ksm()",
+     fresh_anon_page_has_kpf_ksm},
+};
+
+const Row& row(Behaviour b) {
+    for (const Row& r : kRows) {
+        if (r.id == b) {
+            return r;
+        }
+    }
+    throw std::logic_error("no row for a kernel behaviour");
+}
+
+}  // namespace
+
+bool kernel_shows(Behaviour b) {
+    static bool observed[std::size(kRows)];
+    static bool known[std::size(kRows)];
+    const std::size_t i = static_cast<std::size_t>(b);
+    if (!known[i]) {
+        observed[i] = row(b).observe();
+        known[i] = true;
+    }
+    return observed[i];
+}
+
+const char* behaviour_name(Behaviour b) {
+    return row(b).name;
+}
+const char* behaviour_reason(Behaviour b) {
+    return row(b).reason;
+}
+
+}  // namespace devexcl::test
