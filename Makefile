@@ -13,8 +13,10 @@ KERNEL_NAME := $(if $(KSRC),ksrc,$(KERNEL))
 BUILD := $(CURDIR)/build$(if $(filter 6.1,$(KERNEL_NAME)),,/kernel-$(KERNEL_NAME))
 # make 4.3's $(shell) does not see exported variables: pass them on.
 KENV = DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) KERNEL=$(KERNEL) KSRC=$(KSRC)
-KDIR = $(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --dir)
-KSRCDIR = $(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --src)
+# Resolved on first use, after `kernel` has run, then kept: for KSRC the
+# cache key hashes the tree's diff, which is worth doing once per make.
+KDIR = $(eval KDIR := $$(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --dir))$(KDIR)
+KSRCDIR = $(eval KSRCDIR := $$(shell $(KENV) $(CURDIR)/scripts/build-kernel.sh --src))$(KSRCDIR)
 JOBS ?= $(shell nproc)
 export DEVEXCL_BUILD := $(BUILD)
 export DEVEXCL_FLAVOUR

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
@@ -73,6 +75,30 @@ TEST(ModuleLifecycle, VersionMatchesTheHeader) {
     EXPECT_EQ(v.page_size, static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
     EXPECT_GT(v.max_range_bytes, 0u);
     EXPECT_EQ(v.max_range_bytes % v.page_size, 0u);
+}
+
+// What the module says of the kernel is the kernel it runs on, and its
+// device-exclusive bits describe one API generation (the 6.15 rework
+// brought per-page marking, the kept mapcount and the single entry kind
+// together, and fixed the THP bug with them).
+TEST(ModuleLifecycle, VersionDescribesTheRunningKernel) {
+    ensure_module_loaded();
+    devexcl::Version v = Device::open().version();
+    struct utsname u {};
+    ASSERT_EQ(::uname(&u), 0);
+    const std::string release = u.release;
+    const std::string version = v.kernel_version_string();
+    // The encoding saturates the patch level at 255: compare what it keeps.
+    const std::string kept = version.substr(0, version.rfind('.') + 1);
+    EXPECT_EQ(release.rfind(kept, 0), 0u) << "module says " << version << ", uname " << release;
+    const bool per_page = v.kernel_has(DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE);
+    EXPECT_EQ(v.kernel_has(DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT), per_page);
+    EXPECT_EQ(v.kernel_has(DEVEXCL_KFEAT_EXCLUSIVE_ONE_KIND), per_page);
+    EXPECT_NE(v.has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE), per_page);
+    EXPECT_EQ(v.kernel_features & ~std::uint64_t{0x3f}, 0u) << "no bit beyond the ones defined";
+    if (v.kernel_has(DEVEXCL_KFEAT_VMA_REFCNT)) {
+        EXPECT_TRUE(v.kernel_has(DEVEXCL_KFEAT_PER_VMA_LOCK));
+    }
 }
 
 TEST(ModuleLifecycle, UnknownIoctlsAreEnotty) {

@@ -5,21 +5,25 @@
 
 namespace devexcl::test {
 
-bool kernel_has(std::uint64_t feature) {
-    // The bits describe the kernel, not the context: read them once.
-    static const std::uint64_t features = [] {
+namespace {
+
+// The bits describe the kernel, not the context: read them once.
+const Version& module_version() {
+    static const Version version = [] {
         ensure_module_loaded();
-        return Device::open().version().features;
+        return Device::open().version();
     }();
-    return (features & feature) == feature;
+    return version;
+}
+
+}  // namespace
+
+bool kernel_has(std::uint64_t feature) {
+    return module_version().has(feature);
 }
 
 bool kernel_does(std::uint64_t kernel_feature) {
-    static const std::uint64_t features = [] {
-        ensure_module_loaded();
-        return Device::open().version().kernel_features;
-    }();
-    return (features & kernel_feature) == kernel_feature;
+    return module_version().kernel_has(kernel_feature);
 }
 
 }  // namespace devexcl::test

@@ -27,10 +27,6 @@ constexpr KernelFeatureName kKernelFeatureNames[] = {
     {DEVEXCL_KFEAT_UFFDIO_MOVE, "uffdio-move"},
 };
 
-const auto& kernel_feature_names() {
-    return kKernelFeatureNames;
-}
-
 }  // namespace
 
 int command_version(const Invocation& inv, std::ostream& out) {
@@ -60,7 +56,7 @@ int command_version(const Invocation& inv, std::ostream& out) {
         j.field("kernel_version", v.kernel_version_string());
         j.field("kernel_features", v.kernel_features);
         j.key("kernel").begin_object();
-        for (const auto& [bit, name] : kernel_feature_names()) {
+        for (const auto& [bit, name] : kKernelFeatureNames) {
             j.field(name, v.kernel_has(bit));
         }
         j.end_object();
@@ -89,7 +85,7 @@ int command_version(const Invocation& inv, std::ostream& out) {
                     : "none known")
             << '\n'
             << "kernel          " << v.kernel_version_string() << ':';
-        for (const auto& [bit, name] : kernel_feature_names()) {
+        for (const auto& [bit, name] : kKernelFeatureNames) {
             out << ' ' << (v.kernel_has(bit) ? "+" : "-") << name;
         }
         out << '\n'
