@@ -88,8 +88,8 @@ static u32 mark_result(enum devexcl_mark_code code, int err)
 }
 
 /*
- * Tasks inside make_device_exclusive_range() for some context. A CPU-fault
- * style restore (EXCLUSIVE, owner NULL) done by one of them is another
+ * Tasks inside devexcl_make_exclusive() for some context. A CPU-fault
+ * restore (restores_entry()) done by one of them is another
  * device taking the page, not the CPU.
  */
 struct devexcl_marker {
@@ -117,10 +117,11 @@ static void marker_exit(struct devexcl_marker *marker)
 	spin_unlock(&devexcl_markers_lock);
 }
 
-static bool current_marks_for_another(struct devexcl_ctx *ctx)
+/* The context the current task is marking for, if it is marking. */
+static struct devexcl_ctx *current_marking_for(void)
 {
 	struct devexcl_marker *marker;
-	bool other = false;
+	struct devexcl_ctx *ctx = NULL;
 
 	/*
 	 * Only a task marking adds its own entry, before it marks: if this
@@ -128,26 +129,56 @@ static bool current_marks_for_another(struct devexcl_ctx *ctx)
 	 * CPU faults on held pages that land here then skip the global lock.
 	 */
 	if (list_empty_careful(&devexcl_markers))
-		return false;
+		return NULL;
 	spin_lock(&devexcl_markers_lock);
 	list_for_each_entry(marker, &devexcl_markers, node) {
-		if (marker->task == current && marker->ctx != ctx) {
-			other = true;
+		if (marker->task == current) {
+			ctx = marker->ctx;
 			break;
 		}
 	}
 	spin_unlock(&devexcl_markers_lock);
-	return other;
+	return ctx;
 }
 
-static u8 devexcl_cause_of(struct devexcl_ctx *ctx,
-			   const struct mmu_notifier_range *range)
+/*
+ * Whether @range is a CPU access (a fault, or GUP) restoring a
+ * device-exclusive entry. Since 6.15 that is a one-page MMU_NOTIFY_CLEAR
+ * like a one-page zap: the restore alone finds the entry still in place
+ * with its folio locked (remove_device_exclusive_entry() locks it first).
+ * Reclaim also unmaps a locked folio, so it is ruled out by PF_MEMALLOC;
+ * MADV_PAGEOUT of one held page would still be taken for a CPU access.
+ */
+static bool restores_entry(const struct mmu_notifier_range *range)
 {
+	struct devexcl_pte_info info;
+
+	if (!devexcl_event_may_restore(range))
+		return false;
+	if (!DEVEXCL_RESTORE_IS_CLEAR)
+		return true;
+	if (current->flags & PF_MEMALLOC)
+		return false;
+	devexcl_peek_mm_entry(range->mm, range->start, &info);
+	return (info.kind == DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE ||
+		info.kind == DEVEXCL_PTE_DEVICE_EXCLUSIVE_READ) &&
+	       info.has_pfn && pfn_valid(info.pfn) &&
+	       folio_test_locked(pfn_folio(info.pfn));
+}
+
+/*
+ * @restore: restores_entry(); @by_another: the current task is marking for
+ * another context, so the restore is another device taking the page.
+ */
+static u8 devexcl_cause_of(const struct mmu_notifier_range *range,
+			   bool restore, bool by_another)
+{
+	if (restore)
+		return by_another ? DEVEXCL_CAUSE_OTHER_DEVICE :
+				    DEVEXCL_CAUSE_CPU_FAULT;
 	switch (range->event) {
 	case MMU_NOTIFY_EXCLUSIVE:
-		if (range->owner || current_marks_for_another(ctx))
-			return DEVEXCL_CAUSE_OTHER_DEVICE;
-		return DEVEXCL_CAUSE_CPU_FAULT;
+		return DEVEXCL_CAUSE_OTHER_DEVICE;
 	case MMU_NOTIFY_CLEAR:
 		return DEVEXCL_CAUSE_CLEAR;
 	case MMU_NOTIFY_UNMAP:
@@ -237,6 +268,8 @@ static bool devexcl_region_invalidate(struct mmu_interval_notifier *mni,
 	unsigned long start = max(range->start, region->start);
 	unsigned long end = min(range->end, region->end);
 	bool blockable = mmu_notifier_range_blockable(range);
+	struct devexcl_ctx *marking;
+	bool restore;
 	u8 cause;
 
 	/*
@@ -245,19 +278,25 @@ static bool devexcl_region_invalidate(struct mmu_interval_notifier *mni,
 	 */
 	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == ctx)
 		return true;
-	cause = devexcl_cause_of(ctx, range);
+	restore = restores_entry(range);
+	marking = restore ? current_marking_for() : NULL;
+	cause = devexcl_cause_of(range, restore, marking && marking != ctx);
 	if (blockable)
 		mutex_lock(&ctx->lock);
 	else if (!mutex_trylock(&ctx->lock))
 		return false;
 	/*
-	 * A restore (EXCLUSIVE) needs the folio lock, which a mark holds from
-	 * conversion until it has recorded the page, so a restore can never
-	 * undo a mark in flight. Not advancing the sequence for it is what
-	 * lets a retried mark, whose own GUP restores the entries of the
-	 * failed attempt, converge instead of livelocking.
+	 * Until 6.14 a restore (EXCLUSIVE) needs the folio lock, which a mark
+	 * holds from conversion until it has recorded the page, so a restore
+	 * can never undo a mark in flight. Not advancing the sequence for it
+	 * is what lets a retried mark, whose own GUP restores the entries of
+	 * the failed attempt, converge instead of livelocking. From 6.15 the
+	 * restore is a CLEAR and a mark holds no folio lock while it records
+	 * (see devexcl_make_exclusive()), so only the restores a mark's own
+	 * GUP does, for this context, leave the sequence alone: they touch no
+	 * page of the mark in flight (an exclusive anon page has one PTE).
 	 */
-	if (range->event != MMU_NOTIFY_EXCLUSIVE)
+	if (range->event != MMU_NOTIFY_EXCLUSIVE && !(restore && marking == ctx))
 		mmu_interval_set_seq(mni, cur_seq);
 	if (start < end)
 		revoke_locked(ctx, start, end, cause, ULONG_MAX, NULL,

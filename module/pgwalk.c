@@ -359,15 +359,29 @@ int devexcl_walk_vma(struct vm_area_struct *vma, unsigned long start,
 void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
 			struct devexcl_pte_info *info)
 {
+	devexcl_peek_mm_entry(vma->vm_mm, addr, info);
+	if (is_vm_hugetlb_page(vma))
+		info->flags |= DEVEXCL_PTEF_HUGETLB;
+}
+
+/**
+ * devexcl_peek_mm_entry - devexcl_peek_entry() where the VMA is not at hand
+ * @mm: the address space; the caller keeps its page tables alive (an MMU
+ *	notifier's caller does: it holds the locks its own change needs)
+ * @addr: page aligned
+ * @info: filled with the entry; no DEVEXCL_PTEF_HUGETLB, which needs the VMA
+ */
+void devexcl_peek_mm_entry(struct mm_struct *mm, unsigned long addr,
+			   struct devexcl_pte_info *info)
+{
 	pgd_t *pgd, pgdval;
 	p4d_t *p4d, p4dval;
 	pud_t *pud, pudval;
 	pmd_t pmdval;
 
 	memset(info, 0, sizeof(*info));
-	info->flags = is_vm_hugetlb_page(vma) ? DEVEXCL_PTEF_HUGETLB : 0;
 	info->kind = DEVEXCL_PTE_NONE;
-	pgd = pgd_offset(vma->vm_mm, addr);
+	pgd = pgd_offset(mm, addr);
 	pgdval = READ_ONCE(*pgd);
 	if (pgd_none(pgdval))
 		return;

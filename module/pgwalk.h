@@ -47,5 +47,7 @@ int devexcl_walk_vma(struct vm_area_struct *vma, unsigned long start,
 		     unsigned long end, devexcl_pte_fn fn, void *priv);
 void devexcl_peek_entry(struct vm_area_struct *vma, unsigned long addr,
 			struct devexcl_pte_info *info);
+void devexcl_peek_mm_entry(struct mm_struct *mm, unsigned long addr,
+			   struct devexcl_pte_info *info);
 
 #endif /* _DEVEXCL_PGWALK_H */

@@ -15,6 +15,7 @@
 
 #include <linux/err.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/swap.h>
@@ -94,6 +95,29 @@ static inline int devexcl_make_exclusive(struct mm_struct *mm,
 	return i;
 #endif
 }
+
+/**
+ * devexcl_event_may_restore() - whether @range may be a CPU access (a fault,
+ *	or GUP) restoring a device-exclusive entry
+ * @range: the invalidation an interval notifier was handed
+ *
+ * Until 6.14 the restore (remove_device_exclusive_entry()) is the only
+ * MMU_NOTIFY_EXCLUSIVE without an owner. 6.15 sends MMU_NOTIFY_CLEAR
+ * without an owner over the one page, as a one-page zap or reclaim also
+ * does: there the caller must look at the entry (DEVEXCL_RESTORE_IS_CLEAR).
+ */
+static inline bool
+devexcl_event_may_restore(const struct mmu_notifier_range *range)
+{
+#if DEVEXCL_EXCLUSIVE_GEN == 1
+	return range->event == MMU_NOTIFY_EXCLUSIVE && !range->owner;
+#else
+	return range->event == MMU_NOTIFY_CLEAR && !range->owner &&
+	       range->end - range->start == PAGE_SIZE;
+#endif
+}
+
+#define DEVEXCL_RESTORE_IS_CLEAR (DEVEXCL_EXCLUSIVE_GEN >= 2)
 
 /**
  * devexcl_exclusive_release() - drop what devexcl_make_exclusive() handed over

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "devexcl/uapi.hpp"
+#include "kernel_features.hpp"
 #include "pagemap.hpp"
 
 namespace devexcl::test {
@@ -37,6 +39,19 @@ constexpr Row kRows[] = {
      "6.12's stable_page_flags() tests mapping & PAGE_MAPPING_KSM, which is ANON|MOVABLE, so "
      "every anon page reads as KSM; 6.1 tests PageKsm() and 7.x folio_test_ksm()",
      fresh_anon_page_has_kpf_ksm},
+    {Behaviour::MapcountKeptWhileExclusive, "mapcount-kept-while-exclusive",
+     "6.15's make_device_exclusive() keeps the rmap and mapcount of the page it converts; "
+     "make_device_exclusive_range() (to 6.14) drops them with page_remove_rmap()",
+     [] { return kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT); }},
+    {Behaviour::ExclusiveEntryHasOneKind, "exclusive-entry-has-one-kind",
+     "6.15 replaced SWP_DEVICE_EXCLUSIVE_READ/WRITE by SWP_DEVICE_EXCLUSIVE, so mprotect and "
+     "uffd-wp no longer turn a write entry into a read entry",
+     [] { return kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_ONE_KIND); }},
+    {Behaviour::ReadRestoreSetsSoftDirty, "read-restore-sets-soft-dirty",
+     "to 6.14 restore_exclusive_pte() maps a write entry pte_mkdirty(), soft-dirty on x86; the "
+     "6.15 rework maps it writable (and dirty) only where can_change_pte_writable() allows, "
+     "which soft-dirty tracking forbids",
+     [] { return !kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE); }},
 };
 
 const Row& row(Behaviour b) {
@@ -66,6 +81,11 @@ const char* behaviour_name(Behaviour b) {
 }
 const char* behaviour_reason(Behaviour b) {
     return row(b).reason;
+}
+
+PteKind write_protected_exclusive_kind() {
+    return kernel_shows(Behaviour::ExclusiveEntryHasOneKind) ? PteKind::DeviceExclusiveWrite
+                                                             : PteKind::DeviceExclusiveRead;
 }
 
 }  // namespace devexcl::test

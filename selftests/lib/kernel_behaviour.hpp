@@ -1,15 +1,26 @@
-// Where kernels differ in what the tests can observe, and the module has
-// no bit for it (a /proc quirk, say): one row per behaviour, decided once
-// by one observation, with the kernel change behind it. Behaviours the
-// module can tell come from its DEVEXCL_KFEAT_* bits (kernel_features.hpp).
+// Where kernels differ in what the tests can observe: one row per
+// behaviour, with the kernel change behind it, decided once, by the
+// module's DEVEXCL_KFEAT_* bits where it can tell, else by one observation
+// (a /proc quirk, say).
 #pragma once
+
+#include "devexcl/types.hpp"
 
 namespace devexcl::test {
 
 enum class Behaviour {
     // /proc/kpageflags sets KPF_KSM on every anonymous page.
     KpageflagsKsmOnEveryAnonPage,
+    // A device-exclusive page keeps its mapcount (kpagecount 1, not 0).
+    MapcountKeptWhileExclusive,
+    // One device-exclusive entry kind: write-protection leaves it "write".
+    ExclusiveEntryHasOneKind,
+    // A CPU read restoring a write entry maps it dirty, hence soft-dirty.
+    ReadRestoreSetsSoftDirty,
 };
+
+// The kind of entry a held page's write entry becomes under write-protection.
+PteKind write_protected_exclusive_kind();
 
 // True if the running kernel shows `b`.
 bool kernel_shows(Behaviour b);
