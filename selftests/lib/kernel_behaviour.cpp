@@ -43,6 +43,10 @@ constexpr Row kRows[] = {
      "6.15's make_device_exclusive() keeps the rmap and mapcount of the page it converts; "
      "make_device_exclusive_range() (to 6.14) drops them with page_remove_rmap()",
      [] { return kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT); }},
+    {Behaviour::MlockKeptWhileExclusive, "mlock-kept-while-exclusive",
+     "to 6.14 conversion's page_remove_rmap() munlocks a VM_LOCKED page and the restore's "
+     "page_add_anon_rmap() mlocks it again; 6.15 keeps the rmap, and with it the mlock",
+     [] { return kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT); }},
     {Behaviour::ExclusiveEntryHasOneKind, "exclusive-entry-has-one-kind",
      "6.15 replaced SWP_DEVICE_EXCLUSIVE_READ/WRITE by SWP_DEVICE_EXCLUSIVE, so mprotect and "
      "uffd-wp no longer turn a write entry into a read entry",

@@ -13,6 +13,8 @@ enum class Behaviour {
     KpageflagsKsmOnEveryAnonPage,
     // A device-exclusive page keeps its mapcount (kpagecount 1, not 0).
     MapcountKeptWhileExclusive,
+    // A device-exclusive page of a VM_LOCKED VMA stays mlocked.
+    MlockKeptWhileExclusive,
     // One device-exclusive entry kind: write-protection leaves it "write".
     ExclusiveEntryHasOneKind,
     // A CPU read restoring a write entry maps it dirty, hence soft-dirty.
