@@ -9,11 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
+#include "lib/kernel_behaviour.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/run_as.hpp"
 
@@ -98,6 +100,11 @@ TEST(ModuleLifecycle, VersionDescribesTheRunningKernel) {
     EXPECT_EQ(v.kernel_features & ~std::uint64_t{0x3f}, 0u) << "no bit beyond the ones defined";
     if (v.kernel_has(DEVEXCL_KFEAT_VMA_REFCNT)) {
         EXPECT_TRUE(v.kernel_has(DEVEXCL_KFEAT_PER_VMA_LOCK));
+    }
+    // The rows the suite's expectations follow on this kernel, for the log.
+    for (Behaviour b : all_behaviours()) {
+        std::printf("# kernel %s: %s %s\n", version.c_str(), behaviour_name(b),
+                    kernel_shows(b) ? "yes" : "no");
     }
 }
 

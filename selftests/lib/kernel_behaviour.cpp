@@ -87,6 +87,14 @@ const char* behaviour_reason(Behaviour b) {
     return row(b).reason;
 }
 
+std::vector<Behaviour> all_behaviours() {
+    std::vector<Behaviour> all;
+    for (const Row& r : kRows) {
+        all.push_back(r.id);
+    }
+    return all;
+}
+
 PteKind write_protected_exclusive_kind() {
     return kernel_shows(Behaviour::ExclusiveEntryHasOneKind) ? PteKind::DeviceExclusiveWrite
                                                              : PteKind::DeviceExclusiveRead;

@@ -4,6 +4,8 @@
 // (a /proc quirk, say).
 #pragma once
 
+#include <vector>
+
 #include "devexcl/types.hpp"
 
 namespace devexcl::test {
@@ -26,6 +28,9 @@ PteKind write_protected_exclusive_kind();
 
 // True if the running kernel shows `b`.
 bool kernel_shows(Behaviour b);
+
+// Every row, in table order (for reports).
+std::vector<Behaviour> all_behaviours();
 
 // The row's name and the kernel change behind it, for messages.
 const char* behaviour_name(Behaviour b);
