@@ -4,8 +4,10 @@
  *
  * Each bit comes from a Kconfig option or a definition the change itself
  * introduced, not from the version number, so a distribution's backport
- * reports what it has. The module is built against the kernel it runs on
- * (vermagic), so build-time tests describe the running kernel.
+ * reports what it has. The one exception is the anon_vma rework: it
+ * changed nothing outside mm/, so only the version can tell. The module is
+ * built against the kernel it runs on (vermagic), so build-time tests
+ * describe the running kernel.
  */
 #ifndef _DEVEXCL_COMPAT_KERNEL_FEATURES_H
 #define _DEVEXCL_COMPAT_KERNEL_FEATURES_H
@@ -35,6 +37,8 @@ static inline __u64 devexcl_kernel_features(void)
 #if defined(CONFIG_USERFAULTFD) && defined(UFFDIO_MOVE)
 	f |= DEVEXCL_KFEAT_UFFDIO_MOVE;
 #endif
+	if (LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0))
+		f |= DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK;
 	return f;
 }
 

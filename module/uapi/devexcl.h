@@ -77,6 +77,11 @@ struct devexcl_version {
 #define DEVEXCL_KFEAT_VMA_REFCNT _BITULL(4)
 /* userfaultfd's UFFDIO_MOVE (6.8). */
 #define DEVEXCL_KFEAT_UFFDIO_MOVE _BITULL(5)
+/*
+ * The anon_vma_clone()/unlink_anon_vmas() rework (7.0): clones copy the
+ * source's chain walking it forward, so a clone's chain is in reverse order.
+ */
+#define DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK _BITULL(6)
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 

@@ -56,6 +56,11 @@ constexpr Row kRows[] = {
      "6.15 rework maps it writable (and dirty) only where can_change_pte_writable() allows, "
      "which soft-dirty tracking forbids",
      [] { return !kernel_does(DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE); }},
+    {Behaviour::CloneReversesAnonVmaChain, "clone-reverses-anon-vma-chain",
+     "7.0's anon_vma_clone() rework walks the source chain forward and list_add()s each copy "
+     "at the head, so fork, split and mremap reverse it; to 6.19 the walk is "
+     "list_for_each_entry_reverse(), which keeps the order",
+     [] { return kernel_does(DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK); }},
 };
 
 const Row& row(Behaviour b) {

@@ -4,6 +4,7 @@
 // (a /proc quirk, say).
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "devexcl/types.hpp"
@@ -21,10 +22,16 @@ enum class Behaviour {
     ExclusiveEntryHasOneKind,
     // A CPU read restoring a write entry maps it dirty, hence soft-dirty.
     ReadRestoreSetsSoftDirty,
+    // anon_vma_clone() gives the clone its source's chain in reverse order.
+    CloneReversesAnonVmaChain,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.
 PteKind write_protected_exclusive_kind();
+
+// The same_vma order a clone of `source_chain` gets on this kernel.
+template <typename Chain>
+Chain cloned_chain_order(Chain source_chain);
 
 // True if the running kernel shows `b`.
 bool kernel_shows(Behaviour b);
@@ -35,5 +42,13 @@ std::vector<Behaviour> all_behaviours();
 // The row's name and the kernel change behind it, for messages.
 const char* behaviour_name(Behaviour b);
 const char* behaviour_reason(Behaviour b);
+
+template <typename Chain>
+Chain cloned_chain_order(Chain source_chain) {
+    if (kernel_shows(Behaviour::CloneReversesAnonVmaChain)) {
+        std::reverse(source_chain.begin(), source_chain.end());
+    }
+    return source_chain;
+}
 
 }  // namespace devexcl::test

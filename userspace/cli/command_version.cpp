@@ -25,6 +25,7 @@ constexpr KernelFeatureName kKernelFeatureNames[] = {
     {DEVEXCL_KFEAT_PER_VMA_LOCK, "per-vma-lock"},
     {DEVEXCL_KFEAT_VMA_REFCNT, "vma-refcnt"},
     {DEVEXCL_KFEAT_UFFDIO_MOVE, "uffdio-move"},
+    {DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK, "anon-vma-clone-rework"},
 };
 
 }  // namespace
