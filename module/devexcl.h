@@ -101,6 +101,8 @@ struct devexcl_region {
 struct devexcl_ctx *devexcl_ctx_create(void);
 void devexcl_ctx_destroy(struct devexcl_ctx *ctx);
 long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg);
+
+/* target.c */
 struct mm_struct *devexcl_ctx_get_mm(struct devexcl_ctx *ctx);
 bool devexcl_may_act_on(struct task_struct *task);
 struct mm_struct *devexcl_get_pid_mm(struct pid *pid);
