@@ -38,6 +38,7 @@
 #include <net/sock.h>
 
 #include "compat/genetlink.h"
+#include "compat/workqueue.h"
 #include "devexcl.h"
 
 /* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
@@ -209,7 +210,7 @@ static void kick_event_work(void)
 
 	if (cpu >= nr_cpu_ids)
 		cpu = cpumask_first(cpu_online_mask);
-	queue_delayed_work_on(cpu, system_wq, &devexcl_event_work, 0);
+	queue_delayed_work_on(cpu, devexcl_percpu_wq, &devexcl_event_work, 0);
 	put_cpu();
 }
 
@@ -434,7 +435,7 @@ static void devexcl_event_work_fn(struct work_struct *work)
 	 * More may be on the way: look again in a jiffy, on this CPU (online
 	 * while preemption is off).
 	 */
-	queue_delayed_work_on(get_cpu(), system_wq, &devexcl_event_work, 1);
+	queue_delayed_work_on(get_cpu(), devexcl_percpu_wq, &devexcl_event_work, 1);
 	put_cpu();
 }
 

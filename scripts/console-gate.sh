@@ -23,6 +23,10 @@ patterns=(
 	'page dumped because'
 	'kernel BUG at'
 	'Call Trace:'
+	# The kernel naming one of our functions (%ps prints "fn [devexcl]"):
+	# a complaint about the module, like 7.x's pr_warn_once() about work
+	# queued on a deprecated workqueue. Our own messages say "devexcl: ".
+	'\[devexcl\]'
 )
 # "[    1.234567] " or, with CONFIG_PRINTK_CALLER (debug flavour), "[    1.234567][  T123] ".
 regex="^\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? .*($(IFS='|'; echo "${patterns[*]}"))"

@@ -21,7 +21,7 @@ expect() { # expect NAME WANT_STATUS LOG_TEXT
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 expect clean_boot_passes 0 '[    0.000000] Linux version 6.1.192
 [    1.000000] devexcl: loaded, ABI 1.0'
 expect warning_fails 1 '[   12.345678] WARNING: CPU: 1 PID: 77 at mm/memory.c:100 foo+0x1/0x2'
@@ -44,6 +44,9 @@ expect bare_dump_stack_fails 1 '[   42.123456] FAULT_FLAG_ALLOW_RETRY missing 88
 expect bare_dump_stack_with_printk_caller_fails 1 '[   42.123456][  T123] FAULT_FLAG_ALLOW_RETRY missing 881
 [   42.123700][  T123] Call Trace:
 [   42.123800][  T123]  <TASK>'
+expect kernel_complaint_naming_a_module_function_fails 1 '[    6.938290] workqueue: work func devexcl_event_work_fn [devexcl] enqueued on deprecated workqueue. Use system_{percpu|dfl}_wq instead.'
+expect module_own_message_passes 0 '[    2.929460] devexcl: loading out-of-tree module taints kernel.
+[    2.930000] devexcl: loaded, ABI 1.3'
 expect test_output_mentioning_warning_passes 0 '# RUN Foo.PrintsWARNING: in its own output
 ok 1 Foo.PrintsWARNING: in its own output'
 exit $failed
