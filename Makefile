@@ -11,6 +11,9 @@ KSRC ?=
 export KERNEL KSRC
 KERNEL_NAME := $(if $(KSRC),ksrc,$(KERNEL))
 BUILD := $(CURDIR)/build$(if $(filter 6.1,$(KERNEL_NAME)),,/kernel-$(KERNEL_NAME))
+# User space does not depend on the kernel: one build serves every kernel.
+HOST_BUILD := $(CURDIR)/build/host
+VM_CMAKE := $(CURDIR)/build/vm-cmake
 # make 4.3's $(shell) does not see exported variables: pass them on.
 KENV = DEVEXCL_FLAVOUR=$(DEVEXCL_FLAVOUR) KERNEL=$(KERNEL) KSRC=$(KSRC)
 # Resolved on first use, after `kernel` has run, then kept: for KSRC the
@@ -30,7 +33,7 @@ FUZZ_SEED ?= 1
 FUZZ_THP ?= 1
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-debug repro vm-shell bench fuzz soak cycles checkpatch format format-check \
+	run check check-all check-debug repro vm-shell bench fuzz soak cycles checkpatch format format-check \
 	clean help
 
 all: module userspace selftests
@@ -59,12 +62,12 @@ module: kernel
 
 ## userspace   build libdevexcl, the devexcl CLI and the host tests
 userspace: deps
-	cmake -S userspace -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(BUILD)/host -j $(JOBS)
+	cmake -S userspace -B $(HOST_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(HOST_BUILD) -j $(JOBS)
 
 ## selftests   build the static VM suite, CLI and the peer hmm-tests
 selftests: kernel
-	$(MAKE) -C selftests KDIR=$(KSRCDIR) OUTPUT=$(BUILD)/vm JOBS=$(JOBS)
+	$(MAKE) -C selftests KDIR=$(KSRCDIR) OUTPUT=$(BUILD)/vm CMAKE_DIR=$(VM_CMAKE) JOBS=$(JOBS)
 
 ## run         the main job: build, boot the VM and run the demo
 run: all
@@ -98,6 +101,10 @@ fuzz: all
 		/opt/devexcl/fuzz.sh --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) \
 		$(if $(filter 0,$(FUZZ_THP)),--no-thp)
 
+## check-all   make check on 6.1, 6.12 and latest (and KSRC= if given); the behaviour table
+check-all: deps
+	scripts/check-all.sh
+
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:
 	$(MAKE) check DEVEXCL_FLAVOUR=debug
@@ -106,7 +113,7 @@ check-debug:
 vm-shell: all
 	scripts/vm.sh --shell
 
-## checkpatch  checkpatch.pl --strict from the 6.1 tree over module/
+## checkpatch  checkpatch.pl --strict, from the newest cached kernel tree, over module/
 checkpatch: kernel
 	scripts/tests/style_test.sh checkpatch
 

@@ -10,7 +10,7 @@ mkdir -p "$results"
 failed=0
 
 log "host tests"
-"$DEVEXCL_BUILD/host/host_tests" >"$results/host.ktap" || failed=1
+"$DEVEXCL_ROOT/build/host/host_tests" >"$results/host.ktap" || failed=1
 "$DEVEXCL_ROOT/scripts/tests/console_gate_test.sh" >"$results/console-gate.ktap" || failed=1
 log "style: checkpatch --strict, clang-format"
 "$DEVEXCL_ROOT/scripts/tests/style_test.sh" >"$results/style.ktap" || failed=1
