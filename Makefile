@@ -51,11 +51,15 @@ kernel: deps
 
 ## module      build devexcl.ko against the test kernel (-Werror)
 # kbuild's command lines are relative to the kernel tree, so switching trees
-# (flavours, config changes) would not rebuild the objects: clean first.
+# (kernels, flavours, config changes) would not rebuild the objects: they
+# are removed first. Not with kbuild's `make M=. clean`: that deletes every
+# object below this directory, build/host and build/vm-cmake included.
+MODULE_CLEAN = rm -f module/*.o module/.*.cmd devexcl.o devexcl.ko devexcl.mod devexcl.mod.c \
+	devexcl.mod.o .module-common.o .*.cmd Module.symvers modules.order
 module: kernel
 	@kdir="$(KDIR)"; mkdir -p $(BUILD); \
-	if [ "$$(cat $(BUILD)/module.kdir 2>/dev/null)" != "$$kdir" ]; then \
-		$(MAKE) -s -C "$$kdir" M=$(CURDIR) clean; echo "$$kdir" >$(BUILD)/module.kdir; \
+	if [ "$$(cat build/module.kdir 2>/dev/null)" != "$$kdir" ]; then \
+		$(MODULE_CLEAN); echo "$$kdir" >build/module.kdir; \
 	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 	install -m 0644 devexcl.ko $(BUILD)/devexcl.ko
@@ -127,5 +131,5 @@ format: deps
 
 ## clean       remove build outputs (the kernel cache stays; see README)
 clean:
-	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -rf $(BUILD)
+	$(MODULE_CLEAN)
+	rm -rf $(BUILD) build/module.kdir

@@ -12,6 +12,7 @@ report="$DEVEXCL_ROOT/build/behaviour.md"
 mkdir -p "$(dirname "$report")"
 failed=()
 logs=()
+labels=()
 for k in "${kernels[@]}"; do
 	if [ "$k" = ksrc ]; then
 		args=(KSRC="$KSRC")
@@ -27,26 +28,32 @@ for k in "${kernels[@]}"; do
 		failed+=("$k")
 	fi
 	log "check-all: $k took $((SECONDS - start)) s"
-	[ ! -f "$build/results/vm.ktap" ] || logs+=("$build/results/vm.ktap")
+	if [ -f "$build/results/vm.ktap" ]; then
+		logs+=("$build/results/vm.ktap")
+		labels+=("$k")
+	fi
 done
 
-# "# kernel 7.3.4: row yes" and "# why row: reason", from each suite's log.
-awk '
+# "# kernel 7.3.4: row yes" and "# why row: reason", from each suite's log;
+# a column per log, headed by its name and the version it ran.
+awk -v labels="${labels[*]}" '
 	{ sub(/\r$/, "") }  # the serial console ends lines with CR LF
+	FNR == 1 { nk++; split(labels, name, " ") }
 	/^# kernel [^ ]+: [^ ]+ (yes|no)$/ {
-		k = $3; sub(/:$/, "", k); row = $4
-		if (!(k in kseen)) { kseen[k] = 1; korder[++nk] = k }
+		k = nk; v = $3; sub(/:$/, "", v); head[k] = name[k] " (" v ")"; row = $4
+		korder[k] = k
 		if (!(row in rseen)) { rseen[row] = 1; rorder[++nr] = row }
 		cell[row, k] = $5
 	}
 	/^# why [^ ]+: / {
 		row = $3; sub(/:$/, "", row)
 		reason = $0; sub(/^# why [^ ]+: /, "", reason)
+		gsub(/\|/, "\\|", reason)  # a table cell
 		why[row] = reason
 	}
 	END {
 		printf "| behaviour |"
-		for (i = 1; i <= nk; i++) printf " %s |", korder[i]
+		for (i = 1; i <= nk; i++) printf " %s |", head[i]
 		printf " kernel change |\n|---|"
 		for (i = 1; i <= nk; i++) printf "---|"
 		printf "---|\n"
