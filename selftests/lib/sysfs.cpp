@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <sstream>
 
 #include "devexcl/error.hpp"
 #include "devexcl/unique_fd.hpp"
@@ -39,6 +40,18 @@ std::string read_file(const std::string& path) {
 
 long long read_number(const std::string& path) {
     return std::strtoll(read_file(path).c_str(), nullptr, 10);
+}
+
+unsigned long long vmstat(const std::string& name) {
+    std::istringstream in(read_file("/proc/vmstat"));
+    std::string key;
+    unsigned long long value;
+    while (in >> key >> value) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return 0;
 }
 
 }  // namespace devexcl::test
