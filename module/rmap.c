@@ -561,9 +561,14 @@ static struct task_struct *task_of_mm(struct mm_struct *mm)
 		return owner;
 	if (!atomic_read(&mm->mm_users))
 		return NULL;
-	for_each_process_thread(p, t)
-		if (READ_ONCE(t->mm) == mm)
-			return t;
+	/*
+	 * for_each_thread() open-coded: its lockdep condition names
+	 * tasklist_lock, which 7.x no longer exports to modules.
+	 */
+	for_each_process(p)
+		list_for_each_entry_rcu(t, &p->signal->thread_head, thread_node)
+			if (READ_ONCE(t->mm) == mm)
+				return t;
 	return NULL;
 }
 
