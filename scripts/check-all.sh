@@ -16,11 +16,10 @@ labels=()
 for k in "${kernels[@]}"; do
 	if [ "$k" = ksrc ]; then
 		args=(KSRC="$KSRC")
-		build="$DEVEXCL_ROOT/build/kernel-ksrc"
 	else
 		args=(KERNEL="$k" KSRC=)
-		build="$DEVEXCL_ROOT/build$([ "$k" = 6.1 ] || echo "/kernel-$k")"
 	fi
+	build=$(kernel_build_dir "$k")
 	log "check-all: make check ${args[*]}"
 	start=$SECONDS
 	# Each kernel sets its own DEVEXCL_BUILD; ours must not leak into it.
@@ -38,12 +37,12 @@ done
 # a column per log, headed by its name and the version it ran.
 awk -v labels="${labels[*]}" '
 	{ sub(/\r$/, "") }  # the serial console ends lines with CR LF
-	FNR == 1 { nk++; split(labels, name, " ") }
+	BEGIN { split(labels, name, " ") }
+	FNR == 1 { nk++ }
 	/^# kernel [^ ]+: [^ ]+ (yes|no)$/ {
-		k = nk; v = $3; sub(/:$/, "", v); head[k] = name[k] " (" v ")"; row = $4
-		korder[k] = k
+		v = $3; sub(/:$/, "", v); head[nk] = name[nk] " (" v ")"; row = $4
 		if (!(row in rseen)) { rseen[row] = 1; rorder[++nr] = row }
-		cell[row, k] = $5
+		cell[row, nk] = $5
 	}
 	/^# why [^ ]+: / {
 		row = $3; sub(/:$/, "", row)
@@ -61,7 +60,7 @@ awk -v labels="${labels[*]}" '
 			row = rorder[r]
 			printf "| `%s` |", row
 			for (i = 1; i <= nk; i++) {
-				c = ((row, korder[i]) in cell) ? cell[row, korder[i]] : "?"
+				c = ((row, i) in cell) ? cell[row, i] : "?"
 				printf " %s |", c
 			}
 			printf " %s |\n", why[row]

@@ -13,13 +13,17 @@ if [ -n "$KSRC" ]; then
 else
 	DEVEXCL_KERNEL=${KERNEL:-6.1}
 fi
-# 6.1 builds into build/, every other kernel into a directory of its own,
-# so that switching kernels never mixes their objects.
-if [ "$DEVEXCL_KERNEL" = 6.1 ]; then
-	DEVEXCL_BUILD=${DEVEXCL_BUILD:-$DEVEXCL_ROOT/build}
-else
-	DEVEXCL_BUILD=${DEVEXCL_BUILD:-$DEVEXCL_ROOT/build/kernel-$DEVEXCL_KERNEL}
-fi
+# 6.1 builds into build/, every other kernel (6.12, latest, ksrc) into a
+# directory of its own, so that switching kernels never mixes their objects.
+# (The Makefile's BUILD follows the same rule.)
+kernel_build_dir() {
+	if [ "$1" = 6.1 ]; then
+		echo "$DEVEXCL_ROOT/build"
+	else
+		echo "$DEVEXCL_ROOT/build/kernel-$1"
+	fi
+}
+DEVEXCL_BUILD=${DEVEXCL_BUILD:-$(kernel_build_dir "$DEVEXCL_KERNEL")}
 # "default" or "debug" (adds kernel/configs/debug.config: KASAN, kmemleak, ...).
 DEVEXCL_FLAVOUR=${DEVEXCL_FLAVOUR:-default}
 

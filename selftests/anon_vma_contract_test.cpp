@@ -102,11 +102,6 @@ int split_and_move(std::uint64_t addr, std::uint64_t page, Observed* out) {
     }
 }
 
-std::vector<std::uint64_t> reversed(std::vector<std::uint64_t> v) {
-    std::reverse(v.begin(), v.end());
-    return v;
-}
-
 TEST(AnonVmaContract, SplitsAndMremapCopyTheSourceChainInTheKernelsCloneOrder) {
     ensure_module_loaded();
     const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -125,7 +120,7 @@ TEST(AnonVmaContract, SplitsAndMremapCopyTheSourceChainInTheKernelsCloneOrder) {
 
     const bool reverses = kernel_shows(Behaviour::CloneReversesAnonVmaChain);
     const std::vector<std::uint64_t> source = seen->source.chain();
-    const std::vector<std::uint64_t> copy = reverses ? reversed(source) : source;
+    const std::vector<std::uint64_t> copy = cloned_chain_order(source);
     const std::string row = std::string(behaviour_name(Behaviour::CloneReversesAnonVmaChain)) +
                             (reverses ? " yes: " : " no: ") +
                             behaviour_reason(Behaviour::CloneReversesAnonVmaChain);
@@ -141,8 +136,7 @@ TEST(AnonVmaContract, SplitsAndMremapCopyTheSourceChainInTheKernelsCloneOrder) {
         EXPECT_EQ(r->own_active_vmas, 3u) << "three VMAs point at it";
     }
     // mremap copies the chain the moved VMA had (a copy of a copy on 7.x).
-    const std::vector<std::uint64_t> above = seen->above.chain();
-    EXPECT_EQ(seen->moved.chain(), reverses ? reversed(above) : above) << row;
+    EXPECT_EQ(seen->moved.chain(), cloned_chain_order(seen->above.chain())) << row;
     EXPECT_EQ(seen->moved.anon_vma_id, seen->source.anon_vma_id);
     EXPECT_EQ(seen->moved.own_active_vmas, 3u) << "the old VMA went as the new one came";
 }

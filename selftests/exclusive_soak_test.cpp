@@ -623,6 +623,7 @@ private:
     // state is still there to read.
     void attribute_revocations_before_unmap(std::size_t s, const std::vector<bool>& held) {
         const std::vector<PageStatus> st = dev_.status(mem_.slot_addr(s), kSlotPages * kPage);
+        std::optional<std::vector<Revocation>> log;  // read once, if needed
         for (std::size_t i = 0; i < kSlotPages; ++i) {
             if (!held[i]) {
                 continue;
@@ -635,7 +636,10 @@ private:
             figures_.held_revoked_before_unmap++;
             EXPECT_NE(st[i].cause, Cause::CpuFault)
                 << "page " << i << " of retired slot " << s << ", held at the mark";
-            const std::optional<Revocation> r = logged_revocation(st[i].revoke_seq);
+            if (!log) {
+                log = dev_.revocations();
+            }
+            const Revocation* r = logged_revocation(*log, st[i].revoke_seq);
             std::string who = std::string(to_string(st[i].cause)) + " by ";
             if (!r) {
                 who += "(out of the log)";
@@ -651,14 +655,15 @@ private:
         }
     }
 
-    // The batch `seq` from the context's revocation log, if still there.
-    std::optional<Revocation> logged_revocation(std::uint64_t seq) const {
-        for (const Revocation& r : dev_.revocations()) {
+    // The batch `seq` from a read of the context's revocation log, if still there.
+    static const Revocation* logged_revocation(const std::vector<Revocation>& log,
+                                               std::uint64_t seq) {
+        for (const Revocation& r : log) {
             if (r.seq == seq) {
-                return r;
+                return &r;
             }
         }
-        return std::nullopt;
+        return nullptr;
     }
 
     void check_and_report(bool numa) {
@@ -678,8 +683,8 @@ private:
         EXPECT_EQ(c.device_ops, device_adds) << "the context counted other device operations";
         EXPECT_EQ(c.revoked_by(Cause::Unmap) + figures_.held_revoked_before_unmap.load(),
                   figures_.held_at_unmap.load())
-            << "each page held at a munmap is revoked by it, once, unless a child's rmap walk "
-               "revoked it first";
+            << "each page held at a munmap is revoked by it, or before it (see "
+               "attribute_revocations_before_unmap()), once";
         EXPECT_GT(figures_.reacquired.load(), 0u) << "the CPU never took a page back";
         for (std::size_t k = 0; k < kChildKinds.size(); ++k) {
             EXPECT_GT(figures_.forks[k].load(), 0u) << "no child of kind " << k;
