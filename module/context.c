@@ -38,6 +38,7 @@ struct devexcl_ctx *devexcl_ctx_create(void)
 	mutex_init(&ctx->lock);
 	xa_init(&ctx->pages);
 	INIT_LIST_HEAD(&ctx->regions);
+	devexcl_busy_init(&ctx->busy);
 	ctx->id = devexcl_objid_unique(ctx, DEVEXCL_OBJID_CONTEXT);
 	if (current->mm) {
 		mmgrab(current->mm);
@@ -71,6 +72,8 @@ void devexcl_ctx_destroy(struct devexcl_ctx *ctx)
 {
 	int i;
 
+	/* Waiters would hold up the release's own invalidations and the notifiers' removal. */
+	devexcl_busy_end(&ctx->busy, false);
 	devexcl_release_all(ctx);
 	devexcl_remove_regions(ctx, false);
 	xa_destroy(&ctx->pages);
@@ -152,6 +155,7 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 		ret = -EBUSY;
 	} else {
 		/* No region left: no notifier can produce an event meanwhile. */
+		devexcl_busy_end(&ctx->busy, true);
 		devexcl_remove_regions(ctx, false);
 		devexcl_forget_target(ctx);
 		mmgrab(mm);

@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "uapi/devexcl.h"
@@ -63,6 +64,22 @@ static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
  * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
  * @counters: what DEVEXCL_IOC_COUNTERS reports
  */
+/**
+ * struct devexcl_busy_state - a device that invalidations wait for
+ * @idle: where they wait
+ * @deadline: jiffies when busy ends by itself
+ * @busy: set by DEVEXCL_IOC_BUSY
+ * @waiting: invalidations waiting now
+ * @waited: invalidations that have waited since the context was bound
+ */
+struct devexcl_busy_state {
+	wait_queue_head_t idle;
+	unsigned long deadline;
+	bool busy;
+	atomic_t waiting;
+	atomic64_t waited;
+};
+
 struct devexcl_ctx {
 	struct mutex op_lock; /* outer: ioctls, regions */
 	struct mutex lock; /* inner: pages, log, counters; notifier-safe */
@@ -79,6 +96,7 @@ struct devexcl_ctx {
 	unsigned long nr_held;
 	struct devexcl_revocation_rec log[DEVEXCL_REVOCATION_LOG];
 	struct devexcl_counters counters;
+	struct devexcl_busy_state busy;
 };
 
 /**
@@ -109,6 +127,12 @@ struct mm_struct *devexcl_get_pid_mm(struct pid *pid);
 struct pid *devexcl_get_tgid(struct pid *pid);
 struct mm_struct *devexcl_get_target_mm(u64 nr);
 int devexcl_validate_range(u64 start, u64 length);
+
+/* device_busy.c */
+void devexcl_busy_init(struct devexcl_busy_state *busy);
+void devexcl_busy_end(struct devexcl_busy_state *busy, bool forget);
+bool devexcl_busy_wait(struct devexcl_busy_state *busy, bool blockable);
+long devexcl_ioctl_busy(struct devexcl_ctx *ctx, void __user *uarg);
 
 /* exclusive.c */
 extern const struct mmu_interval_notifier_ops devexcl_region_ops;
@@ -154,7 +178,16 @@ int devexcl_inspect_pages(struct devexcl_inspect_buf *buf, struct mm_struct *mm,
 			  bool show_pfn, struct devexcl_page_sink *sink);
 long devexcl_ioctl_inspect_page(void __user *uarg);
 long devexcl_ioctl_inspect_range(void __user *uarg);
+
+/* vma_inspect.c */
+struct genl_info;
+struct sk_buff;
+long devexcl_inspect_vma(struct mm_struct *mm, unsigned long addr, u64 flags,
+			 struct devexcl_vma_info *info,
+			 struct devexcl_anon_vma_info *chain,
+			 unsigned long max_chain);
 long devexcl_ioctl_inspect_vma(void __user *uarg);
+int devexcl_nl_inspect_vma(struct sk_buff *skb, struct genl_info *info);
 
 /* netlink.c */
 struct devexcl_event_source;
@@ -166,5 +199,7 @@ struct devexcl_event_source *devexcl_event_source_new(u64 ctx_id,
 void devexcl_event_source_put(struct devexcl_event_source *src);
 void devexcl_netlink_revoked(struct devexcl_event_source *src,
 			     const struct devexcl_revocation_rec *rec);
+void *devexcl_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+				u8 cmd);
 
 #endif /* _DEVEXCL_H */

@@ -25,7 +25,7 @@ static long devexcl_ioctl_version(void __user *uarg)
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
 		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP |
-			    DEVEXCL_FEAT_NETLINK |
+			    DEVEXCL_FEAT_NETLINK | DEVEXCL_FEAT_DEVICE_BUSY |
 			    (DEVEXCL_KBUG_THP_EXCLUSIVE ?
 			     DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE : 0),
 		.page_size = PAGE_SIZE,
@@ -60,6 +60,8 @@ static long devexcl_ioctl(struct file *file, unsigned int cmd,
 		return devexcl_ioctl_counters(ctx, uarg);
 	case DEVEXCL_IOC_REVOCATIONS:
 		return devexcl_ioctl_revocations(ctx, uarg);
+	case DEVEXCL_IOC_BUSY:
+		return devexcl_ioctl_busy(ctx, uarg);
 	case DEVEXCL_IOC_INSPECT_PAGE:
 		return devexcl_ioctl_inspect_page(uarg);
 	case DEVEXCL_IOC_INSPECT_RANGE:

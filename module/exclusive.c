@@ -281,6 +281,9 @@ static bool devexcl_region_invalidate(struct mmu_interval_notifier *mni,
 	restore = restores_entry(range);
 	marking = restore ? current_marking_for() : NULL;
 	cause = devexcl_cause_of(range, restore, marking && marking != ctx);
+	/* A mark's own restores are the device's work, not a wait for it. */
+	if (marking != ctx && !devexcl_busy_wait(&ctx->busy, blockable))
+		return false;
 	if (blockable)
 		mutex_lock(&ctx->lock);
 	else if (!mutex_trylock(&ctx->lock))

@@ -569,6 +569,20 @@ fail:
 	return -EMSGSIZE;
 }
 
+/**
+ * devexcl_genlmsg_put_reply() - the header of a reply of the devexcl family
+ * @skb: the reply
+ * @info: the request
+ * @cmd: DEVEXCL_CMD_*
+ *
+ * Return: the user header, or NULL if @skb has no room.
+ */
+void *devexcl_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+				u8 cmd)
+{
+	return genlmsg_put_reply(skb, info, &devexcl_genl_family, 0, cmd);
+}
+
 /* State of one INSPECT dump, kept in netlink_callback::ctx between callbacks. */
 struct inspect_dump {
 	struct pid *pid;
@@ -879,8 +893,10 @@ static const struct nla_policy devexcl_nl_policy[DEVEXCL_A_MAX + 1] = {
 	[DEVEXCL_A_START] = { .type = NLA_U64 },
 	[DEVEXCL_A_END] = { .type = NLA_U64 },
 	[DEVEXCL_A_CURSOR] = { .type = NLA_U64 },
+	/* One mask for both users: INSPECT_VMA refuses the page flags itself. */
 	[DEVEXCL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, DEVEXCL_INSPECT_WALK_RMAP |
 					    DEVEXCL_INSPECT_EMPTY_RUNS),
+	[DEVEXCL_A_ADDR] = { .type = NLA_U64 },
 };
 
 static const struct genl_ops devexcl_genl_ops[] = {
@@ -907,6 +923,12 @@ static const struct genl_ops devexcl_genl_ops[] = {
 	{
 		.cmd = DEVEXCL_CMD_GET_STATS,
 		.doit = devexcl_nl_get_stats,
+		.policy = devexcl_nl_policy,
+		.maxattr = DEVEXCL_A_MAX,
+	},
+	{
+		.cmd = DEVEXCL_CMD_INSPECT_VMA,
+		.doit = devexcl_nl_inspect_vma,
 		.policy = devexcl_nl_policy,
 		.maxattr = DEVEXCL_A_MAX,
 	},

@@ -45,6 +45,7 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include "compat/anon_vma_lock.h"
 #include "compat/folio_mapping.h"
 #include "compat/mapcount.h"
 #include "compat/mm_flags.h"
@@ -174,17 +175,6 @@ static bool anon_vma_on_chain(struct vm_area_struct *vma, struct anon_vma *av)
 		if (avc->anon_vma == av)
 			return true;
 	return false;
-}
-
-/* The kernel's anon_vma_lock_read(), which 7.x moved into mm/internal.h. */
-static void devexcl_anon_vma_lock_read(struct anon_vma *av)
-{
-	down_read(&av->root->rwsem);
-}
-
-static void devexcl_anon_vma_unlock_read(struct anon_vma *av)
-{
-	up_read(&av->root->rwsem);
 }
 
 /*
@@ -949,90 +939,5 @@ long devexcl_ioctl_inspect_range(void __user *uarg)
 out_free:
 	kvfree(out);
 	devexcl_inspect_buf_free(buf);
-	return ret;
-}
-
-/**
- * devexcl_ioctl_inspect_vma() - DEVEXCL_IOC_INSPECT_VMA: a VMA and its anon_vma_chain
- * @uarg: struct devexcl_inspect_vma_req
- *
- * Return: 0; EINVAL for bad arguments; ESRCH, EPERM for the pid; EFAULT for
- * an address outside any VMA or a bad pointer; EINTR; ENOMEM.
- */
-long devexcl_ioctl_inspect_vma(void __user *uarg)
-{
-	struct devexcl_inspect_vma_req req;
-	struct devexcl_anon_vma_info *chain = NULL;
-	struct anon_vma_chain *avc;
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	unsigned long n = 0;
-	long ret = 0;
-
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags || req.reserved || req.max_chain > DEVEXCL_MAX_RMAP_ENTRIES ||
-	    (req.max_chain && !req.chain))
-		return -EINVAL;
-	if (req.addr >= TASK_SIZE_MAX)
-		return -EFAULT;
-	if (req.max_chain) {
-		chain = kvcalloc(req.max_chain, sizeof(*chain), GFP_KERNEL);
-		if (!chain)
-			return -ENOMEM;
-	}
-	mm = devexcl_get_target_mm(req.pid);
-	if (IS_ERR(mm)) {
-		ret = PTR_ERR(mm);
-		goto out_free;
-	}
-	if (mmap_read_lock_killable(mm)) {
-		ret = -EINTR;
-		goto out_mm;
-	}
-	vma = vma_lookup(mm, req.addr);
-	if (!vma) {
-		mmap_read_unlock(mm);
-		ret = -EFAULT;
-		goto out_mm;
-	}
-	req.vm_start = vma->vm_start;
-	req.vm_end = vma->vm_end;
-	req.vm_flags = vma->vm_flags;
-	req.vm_pgoff = vma->vm_pgoff;
-	req.mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
-	req.anon_vma_id = devexcl_objid(vma->anon_vma, DEVEXCL_OBJID_ANON_VMA);
-	req.chain_len = 0;
-	if (vma->anon_vma) {
-		/* The chain is stable under mmap_lock; the counters under the root's rwsem. */
-		devexcl_anon_vma_lock_read(vma->anon_vma);
-		list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
-			struct anon_vma *av = avc->anon_vma;
-
-			if (n < req.max_chain) {
-				chain[n].id = devexcl_objid(av, DEVEXCL_OBJID_ANON_VMA);
-				chain[n].root_id = devexcl_objid(av->root,
-								 DEVEXCL_OBJID_ANON_VMA);
-				chain[n].parent_id = devexcl_objid(av->parent,
-								   DEVEXCL_OBJID_ANON_VMA);
-				chain[n].num_children = av->num_children;
-				chain[n].num_active_vmas = av->num_active_vmas;
-				chain[n].refcount = atomic_read(&av->refcount);
-				n++;
-			}
-			req.chain_len++;
-		}
-		devexcl_anon_vma_unlock_read(vma->anon_vma);
-	}
-	mmap_read_unlock(mm);
-	req.returned = n;
-	if (n && copy_to_user(u64_to_user_ptr(req.chain), chain, n * sizeof(*chain)))
-		ret = -EFAULT;
-	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
-		ret = -EFAULT;
-out_mm:
-	mmput(mm);
-out_free:
-	kvfree(chain);
 	return ret;
 }

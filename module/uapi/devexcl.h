@@ -17,7 +17,7 @@
 
 /* A major bump breaks old callers; a minor bump only adds. */
 #define DEVEXCL_ABI_MAJOR 1
-#define DEVEXCL_ABI_MINOR 3
+#define DEVEXCL_ABI_MINOR 4
 
 /* 0xDE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define DEVEXCL_IOC_MAGIC 0xDE
@@ -60,6 +60,8 @@ struct devexcl_version {
  * asks for DEVEXCL_MARK_ALLOW_KERNEL_BUGS.
  */
 #define DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE _BITULL(3)
+/* DEVEXCL_IOC_BUSY, and the VMA lock report of INSPECT_VMA (ABI 1.4). */
+#define DEVEXCL_FEAT_DEVICE_BUSY _BITULL(4)
 
 /*
  * What the running kernel does, as far as devexcl's users can tell it apart.
@@ -582,7 +584,16 @@ struct devexcl_anon_vma_info {
  * @chain_len: out: entries in its anon_vma_chain
  * @returned: out: entries written to @chain, in same_vma (newest first) order
  * @mm_id: out: the address space's id
- * @reserved: zero
+ * @vma_lock: out: the VMA's per-VMA lock, DEVEXCL_VMA_LOCK_* (ABI 1.4; was
+ *	a reserved zero)
+ *
+ * With DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK the VMA is found under RCU without
+ * the mmap_lock, so that a VMA can be seen while a writer holds that lock
+ * (or while a fault holds the VMA's own lock). Only kernels with per-VMA
+ * locks free VMAs after an RCU grace period: elsewhere the flag gets
+ * EOPNOTSUPP. The chain is not read then (@chain must be 0, @chain_len is
+ * 0), and the other fields are one unlocked snapshot: a VMA being changed
+ * may show old and new values together.
  */
 struct devexcl_inspect_vma_req {
 	__u64 pid;
@@ -598,8 +609,64 @@ struct devexcl_inspect_vma_req {
 	__u64 chain_len;
 	__u64 returned;
 	__u64 mm_id;
-	__u64 reserved;
+	__u64 vma_lock;
 };
+
+#define DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK _BITULL(0)
+
+/*
+ * The per-VMA lock (6.4), read without taking it: a snapshot, exact for
+ * the states that last (a reader parked in a fault, a writer waiting for
+ * readers, a write section). 6.4 to 6.14 lock an rwsem; 6.15 replaced it
+ * with vm_refcnt (DEVEXCL_KFEAT_VMA_REFCNT): 0 detached, 1 attached, plus
+ * one per reader, and a flag while a writer excludes readers.
+ */
+/* The kernel has per-VMA locks: the other bits are valid. */
+#define DEVEXCL_VMA_LOCK_PRESENT _BITULL(0)
+/* In its mm's VMA tree (vm_refcnt > 0; the rwsem kernels' !vma->detached). */
+#define DEVEXCL_VMA_LOCK_ATTACHED _BITULL(1)
+/* A writer holds the lock or waits for its readers to leave. */
+#define DEVEXCL_VMA_LOCK_WRITER _BITULL(2)
+/*
+ * vm_lock_seq equals the mm's mmap_lock write sequence: write-locked in
+ * the mmap_lock write section now open, until mmap_write_unlock().
+ */
+#define DEVEXCL_VMA_LOCK_WRITE_LOCKED _BITULL(3)
+/* Bits 32 to 63: readers holding it (faults, UFFDIO_MOVE, /proc maps, ...). */
+#define DEVEXCL_VMA_LOCK_READERS_SHIFT 32
+#define DEVEXCL_VMA_LOCK_READERS(lock) ((__u32)((lock) >> DEVEXCL_VMA_LOCK_READERS_SHIFT))
+
+/*
+ * A busy device. A driver's invalidate callback waits for the device's
+ * work in flight on the range before it returns, and the kernel waits with
+ * it, holding whatever locks the invalidating path holds: the VMA's lock
+ * in a fault, the mmap_lock for writing in mprotect or munmap. While this
+ * context is busy, every invalidation of its ranges that may sleep waits
+ * until DEVEXCL_IOC_BUSY makes it idle, the context is closed or rebound,
+ * the waiting task gets a fatal signal, or @timeout_ms passes; then the
+ * revocation proceeds as usual. Invalidations that may not sleep (the OOM
+ * reaper) are refused, as for any driver, and retried by the kernel.
+ */
+#define DEVEXCL_BUSY_MAX_MS 20000
+/* Change nothing: only report @waiting and @waited. */
+#define DEVEXCL_BUSY_QUERY _BITULL(0)
+
+/**
+ * struct devexcl_busy - argument of DEVEXCL_IOC_BUSY
+ * @timeout_ms: 0: idle now, waking every waiter; else busy for at most
+ *	this long (1 to DEVEXCL_BUSY_MAX_MS)
+ * @flags: DEVEXCL_BUSY_*
+ * @waiting: out: invalidations waiting for this device now
+ * @waited: out: invalidations that have waited since the context was bound
+ */
+struct devexcl_busy {
+	__u64 timeout_ms;
+	__u64 flags;
+	__u64 waiting;
+	__u64 waited;
+};
+
+#define DEVEXCL_IOC_BUSY _IOWR(DEVEXCL_IOC_MAGIC, 0x08, struct devexcl_busy)
 
 #define DEVEXCL_IOC_INSPECT_PAGE _IOWR(DEVEXCL_IOC_MAGIC, 0x10, struct devexcl_inspect_page_req)
 #define DEVEXCL_IOC_INSPECT_RANGE _IOWR(DEVEXCL_IOC_MAGIC, 0x11, struct devexcl_inspect_range_req)
@@ -645,6 +712,8 @@ enum devexcl_genl_cmd {
 	DEVEXCL_CMD_UNSUBSCRIBE,
 	DEVEXCL_CMD_INSPECT,	/* NLM_F_DUMP: PID, START, END [, CURSOR, FLAGS] */
 	DEVEXCL_CMD_GET_STATS,	/* reply: STATS */
+	/* PID, ADDR [, FLAGS: DEVEXCL_INSPECT_VMA_*]; reply: VMA [, ANON_VMA_CHAIN] (ABI 1.4) */
+	DEVEXCL_CMD_INSPECT_VMA,
 	__DEVEXCL_CMD_MAX,
 };
 
@@ -664,6 +733,10 @@ enum devexcl_genl_attr {
 	DEVEXCL_A_PAGE_INFOS,		/* binary: an array of struct devexcl_page_info */
 	DEVEXCL_A_STATS,		/* nested enum devexcl_stat */
 	DEVEXCL_A_EMPTY_RUN,		/* binary: struct devexcl_empty_run */
+	DEVEXCL_A_ADDR,			/* u64: an address inside the VMA */
+	DEVEXCL_A_VMA,			/* binary: struct devexcl_vma_info */
+	/* binary: struct devexcl_anon_vma_info[], same_vma order, at most DEVEXCL_NL_MAX_CHAIN */
+	DEVEXCL_A_ANON_VMA_CHAIN,
 	__DEVEXCL_A_MAX,
 };
 
@@ -702,6 +775,33 @@ struct devexcl_event {
 	__u32 trigger_pid;
 	__u32 reserved;
 	char trigger_comm[16];
+};
+
+/* A netlink VMA reply's chain fits a 64 KiB message: chain_len says if more. */
+#define DEVEXCL_NL_MAX_CHAIN 1024
+
+/**
+ * struct devexcl_vma_info - a VMA, as DEVEXCL_CMD_INSPECT_VMA answers it
+ * @vm_start: first address
+ * @vm_end: end address
+ * @vm_flags: VM_* of include/linux/mm.h
+ * @vm_pgoff: its page offset
+ * @anon_vma_id: its anon_vma, 0 if none yet
+ * @mm_id: the address space's id
+ * @chain_len: entries in its anon_vma_chain
+ * @vma_lock: DEVEXCL_VMA_LOCK_*
+ *
+ * The same facts as DEVEXCL_IOC_INSPECT_VMA's out fields.
+ */
+struct devexcl_vma_info {
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;
+	__u64 vm_pgoff;
+	__u64 anon_vma_id;
+	__u64 mm_id;
+	__u64 chain_len;
+	__u64 vma_lock;
 };
 
 /**
