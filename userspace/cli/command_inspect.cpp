@@ -47,13 +47,15 @@ int command_inspect(const Invocation& inv, std::ostream& out) {
 }
 
 int command_vma(const Invocation& inv, std::ostream& out) {
-    if (inv.args.size() != 2) {
-        throw UsageError("usage: vma PID ADDR");
+    const bool unlocked = inv.args.size() == 3 && inv.args[2] == "--no-mmap-lock";
+    if (inv.args.size() != 2 && !unlocked) {
+        throw UsageError("usage: vma PID ADDR [--no-mmap-lock]");
     }
     const pid_t pid = parse_pid(inv.args[0]);
     Device dev = Device::open(inv.device);
-    InspectReporter{out, inv.json}.vma(pid,
-                                       dev.inspect_vma(pid, parse_number(inv.args[1], "address")));
+    InspectReporter{out, inv.json}.vma(
+        pid, dev.inspect_vma(pid, parse_number(inv.args[1], "address"),
+                             unlocked ? VmaLookup::WithoutMmapLock : VmaLookup::UnderMmapLock));
     return 0;
 }
 
@@ -65,17 +67,21 @@ int command_tree(const Invocation& inv, std::ostream& out) {
     Device dev = Device::open(inv.device);
     PageInspection page = dev.inspect_page(pid, parse_number(inv.args[1], "address"));
     std::vector<std::vector<AnonVmaInfo>> chains;
+    std::vector<MapperVma> mapper_vmas;
     for (const RmapEntry& m : page.mappings) {
         if (m.redacted) {
             continue;
         }
         try {
-            chains.push_back(dev.inspect_vma(m.pid, m.vaddr).chain);
+            VmaInspection vma = dev.inspect_vma(m.pid, m.vaddr);
+            chains.push_back(std::move(vma.chain));
+            mapper_vmas.push_back({m.pid, m.vaddr, std::move(vma)});
         } catch (const std::system_error&) {
             // The mapper exited or unmapped it since: its mapping stays unplaced.
         }
     }
-    InspectReporter{out, inv.json}.tree(pid, page, build_anon_vma_tree(chains, page.mappings));
+    InspectReporter{out, inv.json}.tree(pid, page, build_anon_vma_tree(chains, page.mappings),
+                                        mapper_vmas);
     return 0;
 }
 

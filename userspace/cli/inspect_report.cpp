@@ -8,6 +8,15 @@ namespace devexcl::cli {
 
 namespace {
 
+void vma_lock_json(JsonWriter& j, const VmaLock& l) {
+    j.key("vma_lock").begin_object().field("per_vma_locks", l.present);
+    if (l.present) {
+        j.field("attached", l.attached).field("readers", std::uint64_t{l.readers});
+        j.field("writer", l.writer).field("write_locked", l.write_locked);
+    }
+    j.end_object();
+}
+
 void page_json(JsonWriter& j, const PageInfo& p) {
     j.field("addr", p.addr).field("pte", to_string(p.pte));
     j.field("pte_flags", pte_flags_string(p.pte_flags));
@@ -178,6 +187,7 @@ void InspectReporter::vma(pid_t pid, const VmaInspection& v) const {
         j.field("start", v.start).field("end", v.end).field("flags", v.flags);
         j.field("flag_names", vm_flags_string(v.flags)).field("pgoff", v.pgoff);
         j.field("mm", v.mm_id).field("anon_vma", v.anon_vma_id).field("chain_len", v.chain_len);
+        vma_lock_json(j, v.lock);
         j.key("anon_vma_chain").begin_array();
         for (const AnonVmaInfo& a : v.chain) {
             j.begin_object().field("id", a.id).field("root", a.root_id);
@@ -192,6 +202,7 @@ void InspectReporter::vma(pid_t pid, const VmaInspection& v) const {
     out << "vma " << hex(v.start) << "-" << hex(v.end) << " of pid " << pid << ": "
         << vm_flags_string(v.flags) << ", pgoff " << hex(v.pgoff) << ", anon_vma "
         << (v.anon_vma_id ? hex(v.anon_vma_id) : "none yet") << '\n';
+    out << "vma lock: " << to_string(v.lock) << '\n';
     if (v.chain.empty()) {
         return;
     }
@@ -200,7 +211,8 @@ void InspectReporter::vma(pid_t pid, const VmaInspection& v) const {
     out << render_anon_vma_tree(tree, v.anon_vma_id);
 }
 
-void InspectReporter::tree(pid_t pid, const PageInspection& p, const AnonVmaTree& t) const {
+void InspectReporter::tree(pid_t pid, const PageInspection& p, const AnonVmaTree& t,
+                           const std::vector<MapperVma>& mapper_vmas) const {
     if (json) {
         JsonWriter j;
         j.begin_object().field("step", "tree").field("pid", std::int64_t{pid});
@@ -217,13 +229,31 @@ void InspectReporter::tree(pid_t pid, const PageInspection& p, const AnonVmaTree
             }
             j.end_array().end_object();
         }
-        j.end_array().field("unplaced", std::uint64_t{t.unplaced.size()}).end_object();
+        j.end_array().field("unplaced", std::uint64_t{t.unplaced.size()});
+        j.key("mapper_vmas").begin_array();
+        for (const MapperVma& m : mapper_vmas) {
+            j.begin_object().field("pid", std::int64_t{m.pid}).field("vaddr", m.vaddr);
+            j.field("start", m.vma.start).field("end", m.vma.end);
+            vma_lock_json(j, m.vma.lock);
+            j.end_object();
+        }
+        j.end_array().end_object();
         out << j.str() << '\n';
         return;
     }
     out << "processes sharing the page at " << hex(p.page.addr) << " of pid " << pid << " ("
         << rmap_verdict(p.page) << "):\n";
     out << render_anon_vma_tree(t, p.page.anon_vma_id);
+    if (mapper_vmas.empty()) {
+        return;
+    }
+    Table vmas({"pid", "vaddr", "vma", "vma lock"});
+    for (const MapperVma& m : mapper_vmas) {
+        vmas.add_row({std::to_string(m.pid), hex(m.vaddr), hex(m.vma.start) + "-" + hex(m.vma.end),
+                      to_string(m.vma.lock)});
+    }
+    out << "the mappers' VMAs:\n";
+    vmas.print(out);
 }
 
 }  // namespace devexcl::cli

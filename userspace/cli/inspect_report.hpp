@@ -36,6 +36,13 @@ private:
     std::uint64_t run_pages_ = 0;
 };
 
+// A mapper of a page and the VMA it maps the page through.
+struct MapperVma {
+    pid_t pid = 0;
+    std::uint64_t vaddr = 0;
+    VmaInspection vma;
+};
+
 struct InspectReporter {
     std::ostream& out;
     bool json = false;
@@ -44,7 +51,9 @@ struct InspectReporter {
     void range(pid_t pid, std::uint64_t start, std::uint64_t page_size,
                const std::vector<PageInfo>& pages) const;
     void vma(pid_t pid, const VmaInspection& v) const;
-    void tree(pid_t pid, const PageInspection& p, const AnonVmaTree& t) const;
+    // `mapper_vmas`: the VMA of each mapper placed in `t`, for its lock state.
+    void tree(pid_t pid, const PageInspection& p, const AnonVmaTree& t,
+              const std::vector<MapperVma>& mapper_vmas) const;
 };
 
 }  // namespace devexcl::cli

@@ -133,6 +133,35 @@ AccessResult Device::access(std::uint64_t addr, AccessOp op, std::uint64_t value
     return {req.result, static_cast<AccessPath>(req.path)};
 }
 
+namespace {
+
+BusyReport busy_request(const Device& dev, std::uint64_t timeout_ms, std::uint64_t flags) {
+    devexcl_busy req{};
+    req.timeout_ms = timeout_ms;
+    req.flags = flags;
+    if (const std::error_code ec = dev.try_ioctl(DEVEXCL_IOC_BUSY, &req)) {
+        throw std::system_error(ec, "DEVEXCL_IOC_BUSY");
+    }
+    return {req.waiting, req.waited};
+}
+
+}  // namespace
+
+BusyReport Device::busy(std::chrono::milliseconds timeout) {
+    if (timeout.count() <= 0) {
+        throw std::system_error(EINVAL, std::generic_category(), "DEVEXCL_IOC_BUSY: no timeout");
+    }
+    return busy_request(*this, static_cast<std::uint64_t>(timeout.count()), 0);
+}
+
+BusyReport Device::idle() {
+    return busy_request(*this, 0, 0);
+}
+
+BusyReport Device::busy_report() const {
+    return busy_request(*this, 0, DEVEXCL_BUSY_QUERY);
+}
+
 Counters Device::counters() const {
     devexcl_counters raw{};
     ioctl_or_throw(DEVEXCL_IOC_COUNTERS, &raw, "DEVEXCL_IOC_COUNTERS");
@@ -220,15 +249,17 @@ std::vector<PageInfo> Device::inspect_range(pid_t pid, std::uint64_t start, std:
     return out;
 }
 
-VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr) const {
+VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr, VmaLookup lookup) const {
+    const bool with_chain = lookup == VmaLookup::UnderMmapLock;
     // Left uninitialised, as in inspect_page(): the kernel writes what is read.
     std::unique_ptr<devexcl_anon_vma_info[]> raw(
-        new devexcl_anon_vma_info[DEVEXCL_MAX_RMAP_ENTRIES]);
+        with_chain ? new devexcl_anon_vma_info[DEVEXCL_MAX_RMAP_ENTRIES] : nullptr);
     devexcl_inspect_vma_req req{};
     req.pid = static_cast<std::uint64_t>(pid);
     req.addr = addr;
+    req.flags = with_chain ? 0 : DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK;
     req.chain = user_ptr(raw.get());
-    req.max_chain = DEVEXCL_MAX_RMAP_ENTRIES;
+    req.max_chain = with_chain ? DEVEXCL_MAX_RMAP_ENTRIES : 0;
     ioctl_or_throw(DEVEXCL_IOC_INSPECT_VMA, &req, "DEVEXCL_IOC_INSPECT_VMA");
     VmaInspection out;
     out.start = req.vm_start;
@@ -238,6 +269,7 @@ VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr) const {
     out.anon_vma_id = req.anon_vma_id;
     out.mm_id = req.mm_id;
     out.chain_len = req.chain_len;
+    out.lock = VmaLock::from_raw(req.vma_lock);
     for (std::uint64_t i = 0; i < req.returned; ++i) {
         const auto& r = raw[i];
         out.chain.push_back(

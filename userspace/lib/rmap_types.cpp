@@ -104,4 +104,29 @@ std::string vm_flags_string(std::uint64_t flags) {
     return detail::join_bits(flags, kVmFlags);
 }
 
+VmaLock VmaLock::from_raw(std::uint64_t raw) {
+    VmaLock l;
+    l.present = (raw & DEVEXCL_VMA_LOCK_PRESENT) != 0;
+    l.attached = (raw & DEVEXCL_VMA_LOCK_ATTACHED) != 0;
+    l.writer = (raw & DEVEXCL_VMA_LOCK_WRITER) != 0;
+    l.write_locked = (raw & DEVEXCL_VMA_LOCK_WRITE_LOCKED) != 0;
+    l.readers = DEVEXCL_VMA_LOCK_READERS(raw);
+    return l;
+}
+
+std::string to_string(const VmaLock& lock) {
+    if (!lock.present) {
+        return "no per-VMA locks";
+    }
+    std::string s = lock.attached ? "attached" : "detached";
+    s += ", " + std::to_string(lock.readers) + (lock.readers == 1 ? " reader" : " readers");
+    if (lock.writer) {
+        s += ", writer excluding readers";
+    }
+    if (lock.write_locked) {
+        s += ", write-locked";
+    }
+    return s;
+}
+
 }  // namespace devexcl

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <set>
 
 #include "devexcl/uapi.hpp"
@@ -59,13 +60,64 @@ TEST(UapiLayout, ExclusiveIoctlsHaveDistinctNumbersAndRightSizes) {
     EXPECT_EQ(_IOC_DIR(DEVEXCL_IOC_MARK), unsigned{_IOC_READ | _IOC_WRITE});
     EXPECT_EQ(_IOC_DIR(DEVEXCL_IOC_BIND), unsigned{_IOC_WRITE});
     std::set<unsigned> numbers;
-    for (unsigned long cmd :
-         {DEVEXCL_IOC_VERSION, DEVEXCL_IOC_BIND, DEVEXCL_IOC_MARK, DEVEXCL_IOC_RELEASE,
-          DEVEXCL_IOC_STATUS, DEVEXCL_IOC_ACCESS, DEVEXCL_IOC_COUNTERS, DEVEXCL_IOC_REVOCATIONS}) {
+    for (unsigned long cmd : {DEVEXCL_IOC_VERSION, DEVEXCL_IOC_BIND, DEVEXCL_IOC_MARK,
+                              DEVEXCL_IOC_RELEASE, DEVEXCL_IOC_STATUS, DEVEXCL_IOC_ACCESS,
+                              DEVEXCL_IOC_COUNTERS, DEVEXCL_IOC_REVOCATIONS, DEVEXCL_IOC_BUSY}) {
         EXPECT_EQ(_IOC_TYPE(cmd), unsigned{DEVEXCL_IOC_MAGIC});
         numbers.insert(_IOC_NR(cmd));
     }
-    EXPECT_EQ(numbers.size(), 8u);
+    EXPECT_EQ(numbers.size(), 9u);
+}
+
+// A busy device (ABI 1.4).
+static_assert(sizeof(devexcl_busy) == 32);
+static_assert(offsetof(devexcl_busy, flags) == 8);
+static_assert(offsetof(devexcl_busy, waiting) == 16);
+static_assert(offsetof(devexcl_busy, waited) == 24);
+
+TEST(UapiLayout, BusyIsReadWriteNumberEight) {
+    EXPECT_EQ(_IOC_NR(DEVEXCL_IOC_BUSY), 0x08u);
+    EXPECT_EQ(_IOC_DIR(DEVEXCL_IOC_BUSY), unsigned{_IOC_READ | _IOC_WRITE});
+    EXPECT_EQ(_IOC_SIZE(DEVEXCL_IOC_BUSY), sizeof(devexcl_busy));
+    EXPECT_EQ(DEVEXCL_BUSY_QUERY, 1u);
+    EXPECT_EQ(DEVEXCL_FEAT_DEVICE_BUSY, 1u << 4);
+}
+
+// VMA inspection: ABI 1.4 turned the request's last reserved word into vma_lock.
+static_assert(sizeof(devexcl_anon_vma_info) == 48);
+static_assert(sizeof(devexcl_inspect_vma_req) == 112);
+static_assert(offsetof(devexcl_inspect_vma_req, chain_len) == 80);
+static_assert(offsetof(devexcl_inspect_vma_req, mm_id) == 96);
+static_assert(offsetof(devexcl_inspect_vma_req, vma_lock) == 104);
+static_assert(sizeof(devexcl_vma_info) == 64);
+static_assert(offsetof(devexcl_vma_info, anon_vma_id) == 32);
+static_assert(offsetof(devexcl_vma_info, mm_id) == 40);
+static_assert(offsetof(devexcl_vma_info, chain_len) == 48);
+static_assert(offsetof(devexcl_vma_info, vma_lock) == 56);
+
+TEST(UapiLayout, VmaLockWordPacksFlagsLowAndReadersHigh) {
+    EXPECT_EQ(DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK, 1u);
+    EXPECT_EQ(DEVEXCL_VMA_LOCK_PRESENT, 1u);
+    EXPECT_EQ(DEVEXCL_VMA_LOCK_ATTACHED, 2u);
+    EXPECT_EQ(DEVEXCL_VMA_LOCK_WRITER, 4u);
+    EXPECT_EQ(DEVEXCL_VMA_LOCK_WRITE_LOCKED, 8u);
+    const std::uint64_t word = (std::uint64_t{3} << DEVEXCL_VMA_LOCK_READERS_SHIFT) |
+                               DEVEXCL_VMA_LOCK_PRESENT | DEVEXCL_VMA_LOCK_ATTACHED;
+    EXPECT_EQ(DEVEXCL_VMA_LOCK_READERS(word), 3u);
+    EXPECT_EQ(_IOC_SIZE(DEVEXCL_IOC_INSPECT_VMA), sizeof(devexcl_inspect_vma_req));
+}
+
+TEST(UapiLayout, VmaNetlinkCommandAndAttributesAreAppended) {
+    EXPECT_EQ(DEVEXCL_CMD_GET_STATS, 5);
+    EXPECT_EQ(DEVEXCL_CMD_INSPECT_VMA, 6);
+    EXPECT_EQ(DEVEXCL_A_EMPTY_RUN, 12);
+    EXPECT_EQ(DEVEXCL_A_ADDR, 13);
+    EXPECT_EQ(DEVEXCL_A_VMA, 14);
+    EXPECT_EQ(DEVEXCL_A_ANON_VMA_CHAIN, 15);
+    EXPECT_EQ(DEVEXCL_A_MAX, DEVEXCL_A_ANON_VMA_CHAIN);
+    EXPECT_LE(DEVEXCL_NL_MAX_CHAIN * sizeof(devexcl_anon_vma_info) + 2 * sizeof(devexcl_vma_info),
+              64u * 1024u)
+        << "a reply fits the 64 KiB a reader is told to expect";
 }
 
 // Generic netlink records.

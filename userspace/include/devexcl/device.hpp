@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -34,6 +35,12 @@ struct Version {
     bool kernel_has(std::uint64_t feature) const { return (kernel_features & feature) == feature; }
     // "6.12.118" (the patch level saturates at 255 in the kernel's encoding).
     std::string kernel_version_string() const;
+};
+
+// DEVEXCL_IOC_BUSY's report: invalidations of this device's ranges.
+struct BusyReport {
+    std::uint64_t waiting = 0;  // waiting for the device now
+    std::uint64_t waited = 0;   // that have waited since the context was bound
 };
 
 // Whether marking steers around the running kernel's known bugs (the
@@ -69,6 +76,13 @@ public:
                         std::uint64_t expected = 0, bool reacquire = false);
 
     Counters counters() const;
+
+    // A busy device: until idle(), or `timeout` (at most DEVEXCL_BUSY_MAX_MS),
+    // every invalidation of its ranges that may sleep waits for it, holding
+    // the locks of the path that invalidates (see DEVEXCL_IOC_BUSY).
+    BusyReport busy(std::chrono::milliseconds timeout);
+    BusyReport idle();
+    BusyReport busy_report() const;
     // The most recent revocation batches, oldest first.
     std::vector<Revocation> revocations(std::size_t max = DEVEXCL_REVOCATION_LOG) const;
 
@@ -80,8 +94,9 @@ public:
     // with `walk_rmap`, each record also counts the page's mappings.
     std::vector<PageInfo> inspect_range(pid_t pid, std::uint64_t start, std::uint64_t length,
                                         bool walk_rmap = false) const;
-    // The VMA containing `addr` and its anon_vma_chain.
-    VmaInspection inspect_vma(pid_t pid, std::uint64_t addr) const;
+    // The VMA containing `addr`, its lock and (under the mmap_lock) its anon_vma_chain.
+    VmaInspection inspect_vma(pid_t pid, std::uint64_t addr,
+                              VmaLookup lookup = VmaLookup::UnderMmapLock) const;
 
     // Issues a raw ioctl; returns the errno as an error_code instead of throwing.
     std::error_code try_ioctl(unsigned long request, void* arg) const noexcept;

@@ -79,6 +79,21 @@ struct AnonVmaInfo {
     bool is_root() const { return id == root_id; }
 };
 
+// The per-VMA lock (DEVEXCL_VMA_LOCK_*), a snapshot read without taking it.
+struct VmaLock {
+    bool present = false;  // the kernel has per-VMA locks (6.4); else the rest is unset
+    bool attached = false;
+    bool writer = false;        // a writer holds it or waits for its readers
+    bool write_locked = false;  // vm_lock_seq is the open mmap_lock write section's
+    std::uint32_t readers = 0;
+
+    static VmaLock from_raw(std::uint64_t raw);
+};
+
+// How INSPECT_VMA finds the VMA: under the mmap_lock (with the chain), or
+// under RCU only, to see a VMA while a writer holds the mmap_lock.
+enum class VmaLookup { UnderMmapLock, WithoutMmapLock };
+
 struct VmaInspection {
     std::uint64_t start = 0;
     std::uint64_t end = 0;
@@ -88,7 +103,11 @@ struct VmaInspection {
     std::uint64_t mm_id = 0;
     std::uint64_t chain_len = 0;
     std::vector<AnonVmaInfo> chain;  // same_vma order: newest first
+    VmaLock lock;
 };
+
+// "attached, 1 reader, writer waiting" or "no per-VMA locks".
+std::string to_string(const VmaLock& lock);
 
 std::string_view to_string(MappingKind k);
 // "anon,lru,dirty,swapbacked" or "-".

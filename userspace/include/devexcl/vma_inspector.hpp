@@ -1,0 +1,26 @@
+// A VMA by netlink (DEVEXCL_CMD_INSPECT_VMA): the facts of
+// Device::inspect_vma(), without a device node, over one socket.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "devexcl/genl_socket.hpp"
+#include "devexcl/rmap_types.hpp"
+
+namespace devexcl {
+
+class VmaInspector {
+public:
+    // The VMA of `pid` containing `addr`. Under the mmap_lock the reply
+    // carries the chain, at most DEVEXCL_NL_MAX_CHAIN entries of chain_len.
+    // Throws NetlinkError with the kernel's errno and extack message.
+    [[nodiscard]] VmaInspection inspect(pid_t pid, std::uint64_t addr,
+                                        VmaLookup lookup = VmaLookup::UnderMmapLock);
+
+private:
+    GenlSocket socket_;
+};
+
+}  // namespace devexcl
