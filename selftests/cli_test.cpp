@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,8 +26,10 @@
 #include "devexcl/mapping.hpp"
 #include "devexcl/module_stats.hpp"
 #include "devexcl/uapi.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
+#include "lib/process_chain.hpp"
 #include "lib/target_process.hpp"
 #include "lib/wait.hpp"
 
@@ -333,6 +336,47 @@ TEST_F(Cli, WatchEndsAfterItsSecondsWithNothingToReport) {
     CliRun run = run_cli("watch --pid 1 1");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_EQ(run.out, "") << "a root listener gets no note and pid 1 has no context";
+}
+
+// `vma` and `tree` show the per-VMA lock: the kernel's scheme decides the words.
+TEST_F(Cli, VmaAndTreeShowEachVmasLock) {
+    ProcessChain chain(2, 1);
+    const std::string p0 = std::to_string(chain.pids()[0]);
+    const std::string p1 = std::to_string(chain.pids()[1]);
+    const std::string addr = hex(chain.addr());
+    const bool locks = kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK);
+    const std::string idle_lock = locks ? "attached, 0 readers" : "no per-VMA locks";
+
+    CliRun run = run_cli("vma " + p1 + " " + addr);
+    ASSERT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("vma lock: " + idle_lock + "\n"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("anon_vma_chain (2, newest first)"), std::string::npos) << run.out;
+
+    run = run_cli("--json vma " + p0 + " " + addr);
+    ASSERT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(
+        run.out.find(
+            locks
+                ? R"("vma_lock":{"per_vma_locks":true,"attached":true,"readers":0,"writer":false,"write_locked":false})"
+                : R"("vma_lock":{"per_vma_locks":false})"),
+        std::string::npos)
+        << run.out;
+
+    run = run_cli("vma " + p0 + " " + addr + " --no-mmap-lock");
+    if (locks) {
+        ASSERT_EQ(run.status, 0) << run.out;
+        EXPECT_NE(run.out.find("vma lock: attached, 0 readers\n"), std::string::npos) << run.out;
+        EXPECT_EQ(run.out.find("anon_vma_chain"), std::string::npos) << "no chain without the lock";
+    } else {
+        EXPECT_EQ(run.status, 1) << run.out;
+        EXPECT_NE(run.out.find(std::strerror(EOPNOTSUPP)), std::string::npos) << run.out;
+    }
+
+    run = run_cli("tree " + p1 + " " + addr);
+    ASSERT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("the mappers' VMAs:"), std::string::npos) << run.out;
+    EXPECT_EQ(count(run.out, idle_lock), 2u) << "one line per mapper: " << run.out;
+    EXPECT_EQ(run_cli("vma " + p0 + " " + addr + " --bogus").status, 2);
 }
 
 TEST_F(Cli, StatsListsTheModuleCounters) {

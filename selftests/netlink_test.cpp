@@ -30,7 +30,9 @@
 #include "devexcl/module_stats.hpp"
 #include "devexcl/range_inspector.hpp"
 #include "devexcl/unique_fd.hpp"
+#include "devexcl/vma_inspector.hpp"
 #include "lib/kernel_behaviour.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/run_as.hpp"
@@ -639,6 +641,46 @@ TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
     EXPECT_EQ(stats_after["events_dropped"] - stats_before["events_dropped"], dropped);
 }
 
+// DEVEXCL_CMD_INSPECT_VMA answers what DEVEXCL_IOC_INSPECT_VMA answers.
+TEST_F(Netlink, VmaInspectionAgreesWithTheIoctl) {
+    auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+    Device dev = Device::open();
+    const VmaInspection by_ioctl = dev.inspect_vma(::getpid(), mem->addr());
+    const VmaInspection by_netlink = VmaInspector{}.inspect(::getpid(), mem->addr());
+    EXPECT_EQ(by_netlink.start, by_ioctl.start);
+    EXPECT_EQ(by_netlink.end, by_ioctl.end);
+    EXPECT_EQ(by_netlink.flags, by_ioctl.flags);
+    EXPECT_EQ(by_netlink.pgoff, by_ioctl.pgoff);
+    EXPECT_EQ(by_netlink.mm_id, by_ioctl.mm_id);
+    ASSERT_NE(by_ioctl.anon_vma_id, 0u) << "the memory was written";
+    EXPECT_EQ(by_netlink.anon_vma_id, by_ioctl.anon_vma_id);
+    EXPECT_EQ(by_netlink.chain_len, by_ioctl.chain_len);
+    ASSERT_EQ(by_netlink.chain.size(), by_ioctl.chain.size());
+    for (std::size_t i = 0; i < by_ioctl.chain.size(); ++i) {
+        EXPECT_EQ(by_netlink.chain[i].id, by_ioctl.chain[i].id);
+        EXPECT_EQ(by_netlink.chain[i].num_active_vmas, by_ioctl.chain[i].num_active_vmas);
+    }
+    EXPECT_EQ(by_netlink.lock.present, kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK));
+    EXPECT_EQ(by_netlink.lock.attached, by_ioctl.lock.attached);
+    if (!kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK)) {
+        try {
+            (void)VmaInspector{}.inspect(::getpid(), mem->addr(), VmaLookup::WithoutMmapLock);
+            ADD_FAILURE() << "a lock-free lookup without per-VMA locks";
+        } catch (const NetlinkError& e) {
+            EXPECT_EQ(errno_of(e), EOPNOTSUPP) << e.what();
+            EXPECT_FALSE(e.extack().empty());
+        }
+        return;
+    }
+    const VmaInspection unlocked =
+        VmaInspector{}.inspect(::getpid(), mem->addr(), VmaLookup::WithoutMmapLock);
+    EXPECT_EQ(unlocked.start, by_ioctl.start);
+    EXPECT_EQ(unlocked.anon_vma_id, by_ioctl.anon_vma_id);
+    EXPECT_TRUE(unlocked.chain.empty()) << "no chain without the mmap_lock";
+    EXPECT_EQ(unlocked.chain_len, 0u);
+    EXPECT_TRUE(unlocked.lock.attached);
+}
+
 // --- Malformed requests: errno and extack message ---
 
 class MalformedNetlink : public Netlink {
@@ -750,6 +792,45 @@ TEST_F(MalformedNetlink, UnknownAttributeAndUnknownCommand) {
     r = send(DEVEXCL_CMD_EVENT, false, [](nl_msg*) {});
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(errno_of(*r), EOPNOTSUPP);
+}
+
+TEST_F(MalformedNetlink, VmaInspectionErrors) {
+    const auto self = static_cast<std::uint32_t>(::getpid());
+    auto vma = [&](const std::function<void(nl_msg*)>& fill) {
+        return send(DEVEXCL_CMD_INSPECT_VMA, false, fill);
+    };
+    EXPECT_ERROR(vma([&](nl_msg* m) { nla_put_u64(m, DEVEXCL_A_ADDR, mem_->addr()); }), EINVAL);
+    EXPECT_ERROR(vma([&](nl_msg* m) { nla_put_u32(m, DEVEXCL_A_PID, self); }), EINVAL);
+    EXPECT_ERROR(vma([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, self);
+                     nla_put_u32(m, DEVEXCL_A_ADDR, 0x1000);
+                 }),
+                 EINVAL);
+    EXPECT_ERROR(vma([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, self);
+                     nla_put_u64(m, DEVEXCL_A_ADDR, 0xffff888000000000ULL);
+                 }),
+                 EFAULT);
+    EXPECT_ERROR(vma([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, self);
+                     nla_put_u64(m, DEVEXCL_A_ADDR, 0x1000);
+                 }),
+                 EFAULT);
+    // A flag of the page dumps, and one nobody defines.
+    for (std::uint32_t flags : {std::uint32_t{DEVEXCL_INSPECT_EMPTY_RUNS}, 0x80u}) {
+        EXPECT_ERROR(vma([&](nl_msg* m) {
+                         nla_put_u32(m, DEVEXCL_A_PID, self);
+                         nla_put_u64(m, DEVEXCL_A_ADDR, mem_->addr());
+                         nla_put_u32(m, DEVEXCL_A_FLAGS, flags);
+                     }),
+                     EINVAL);
+    }
+    const auto pid_max = read_number("/proc/sys/kernel/pid_max");
+    EXPECT_ERROR(vma([&](nl_msg* m) {
+                     nla_put_u32(m, DEVEXCL_A_PID, static_cast<std::uint32_t>(pid_max - 1));
+                     nla_put_u64(m, DEVEXCL_A_ADDR, mem_->addr());
+                 }),
+                 ESRCH);
 }
 
 TEST_F(MalformedNetlink, ADumpWithABogusCursor) {

@@ -79,7 +79,7 @@ std::string describe(const devexcl_inspect_vma_req& a) {
                    {"flags", a.flags},
                    {"chain", a.chain},
                    {"max_chain", a.max_chain},
-                   {"reserved", a.reserved}});
+                   {"vma_lock", a.vma_lock}});
 }
 
 template <typename T>

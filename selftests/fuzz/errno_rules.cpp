@@ -326,13 +326,19 @@ Expect inspect_vma_rule(const devexcl_inspect_vma_req& req, std::uint64_t arg,
     }
     const bool chain_valid =
         req.max_chain <= DEVEXCL_MAX_RMAP_ENTRIES && (req.max_chain == 0 || req.chain != 0);
-    if (req.flags != 0 || req.reserved != 0 || !chain_valid) {
+    const bool unlocked = req.flags & DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK;
+    // vma_lock is out only (a reserved zero before ABI 1.4): its input is not checked.
+    if ((req.flags & ~DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK) != 0 || !chain_valid ||
+        (unlocked && req.max_chain != 0)) {
         e.defect(EINVAL);
     }
     if (req.addr >= k.task_size_max) {
         e.defect(EFAULT);
     }
     pid_rule(e, req.pid, process);
+    if (unlocked && !k.per_vma_lock) {
+        e.defect(EOPNOTSUPP);
+    }
     mapped_rule(e, mapped);
     if (chain_valid && req.max_chain > 0) {
         const std::uint64_t entry = sizeof(devexcl_anon_vma_info);
@@ -351,7 +357,7 @@ Expect unknown_ioctl_rule() {
 }
 
 bool known_ioctl(unsigned int cmd) {
-    static constexpr std::array<unsigned int, 28> known = {
+    static constexpr std::array<unsigned int, 29> known = {
         DEVEXCL_IOC_VERSION,
         DEVEXCL_IOC_BIND,
         DEVEXCL_IOC_MARK,
@@ -360,6 +366,7 @@ bool known_ioctl(unsigned int cmd) {
         DEVEXCL_IOC_ACCESS,
         DEVEXCL_IOC_COUNTERS,
         DEVEXCL_IOC_REVOCATIONS,
+        DEVEXCL_IOC_BUSY,
         DEVEXCL_IOC_INSPECT_PAGE,
         DEVEXCL_IOC_INSPECT_RANGE,
         DEVEXCL_IOC_INSPECT_VMA,

@@ -51,6 +51,7 @@ struct KernelFacts {
     std::uint64_t max_range = 0;      // the per-call range cap
     bool root = true;                 // the caller has CAP_SYS_ADMIN and CAP_SYS_PTRACE
     bool thp_kernel_bug = false;      // DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE: THPs are refused
+    bool per_vma_lock = false;        // DEVEXCL_KFEAT_PER_VMA_LOCK: VMAs found without mmap_lock
 };
 
 }  // namespace devexcl::fuzz

@@ -722,7 +722,19 @@ void IoctlFuzzer::inspect_vma() {
     req.pid = pid.value;
     req.addr = target.addr;
     std::tie(req.max_chain, req.chain) = rmap_array(sizeof(devexcl_anon_vma_info), p);
-    corrupt_flags_and_reserved(req, p);
+    if (rng_.percent(p / 2)) {
+        req.flags = rng_.interesting() | 1;
+    } else if (rng_.percent(10)) {
+        // The lock-free lookup, valid only without a chain.
+        req.flags = DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK;
+        if (!rng_.percent(p)) {
+            req.max_chain = 0;
+            req.chain = 0;
+        }
+    }
+    if (rng_.percent(p / 2)) {
+        req.vma_lock = rng_.interesting();  // out only: ignored
+    }
     const PageKind kind = target.kind;
     const Tri mapped = target.mapped();
     const std::uint64_t chain = kind == PageKind::Anon || kind == PageKind::ReadOnly ? 1 : 0;

@@ -89,6 +89,7 @@ KernelFacts kernel_facts() {
     const Version v = Device::open().version();
     k.max_range = v.max_range_bytes;
     k.thp_kernel_bug = v.features & DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE;
+    k.per_vma_lock = v.kernel_features & DEVEXCL_KFEAT_PER_VMA_LOCK;
     k.root = ::geteuid() == 0;
     return k;
 }

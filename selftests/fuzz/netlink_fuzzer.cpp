@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <optional>
 
 #include "devexcl/error.hpp"
 #include "devexcl/genl_socket.hpp"
@@ -179,6 +180,20 @@ void NetlinkFuzzer::attributes(std::vector<std::uint8_t>& out, int cmd) {
                  u32(rng_.percent(90) ? static_cast<std::uint32_t>(rng_.below(4))
                                       : static_cast<std::uint32_t>(rng_.interesting()))});
         }
+    } else if (cmd == DEVEXCL_CMD_INSPECT_VMA) {
+        if (!rng_.one_in(20)) {
+            attrs.push_back({DEVEXCL_A_PID, u32(pid())});
+        }
+        if (!rng_.one_in(20)) {
+            attrs.push_back(
+                {DEVEXCL_A_ADDR, u64(rng_.percent(80) ? dump_address() : rng_.interesting())});
+        }
+        if (rng_.percent(40)) {
+            attrs.push_back(
+                {DEVEXCL_A_FLAGS,
+                 u32(rng_.percent(90) ? static_cast<std::uint32_t>(rng_.below(4))
+                                      : static_cast<std::uint32_t>(rng_.interesting()))});
+        }
     } else if (cmd == DEVEXCL_CMD_SUBSCRIBE) {
         if (rng_.percent(40)) {
             attrs.push_back({DEVEXCL_A_FILTER_PID, u32(pid())});
@@ -247,8 +262,10 @@ void NetlinkFuzzer::message(std::vector<std::uint8_t>& out, std::uint32_t seq) {
     const unsigned roll = rng_.below(100);
     if (roll < 40) {
         g.cmd = DEVEXCL_CMD_INSPECT;
-    } else if (roll < 60) {
+    } else if (roll < 52) {
         g.cmd = DEVEXCL_CMD_GET_STATS;
+    } else if (roll < 60) {
+        g.cmd = DEVEXCL_CMD_INSPECT_VMA;
     } else if (roll < 72) {
         g.cmd = DEVEXCL_CMD_SUBSCRIBE;
     } else if (roll < 84) {
@@ -448,8 +465,11 @@ void NetlinkFuzzer::dispatch(Socket& s, const nlmsghdr* nlh, std::uint32_t senti
         } else if (nlh->nlmsg_type == world_.family) {
             const auto* g = static_cast<const genlmsghdr*>(NLMSG_DATA(nlh));
             if (g->cmd == DEVEXCL_CMD_GET_STATS && a.expect.success == Success::Stats) {
-                a.stats = true;
+                a.reply = true;
                 check_stats(nlh);
+            } else if (g->cmd == DEVEXCL_CMD_INSPECT_VMA && a.expect.success == Success::Vma) {
+                a.reply = true;
+                check_vma(nlh);
             } else if (g->cmd == DEVEXCL_CMD_INSPECT && a.expect.success == Success::Dump) {
                 if (!a.dump_data) {
                     a.dump_data = true;
@@ -574,13 +594,32 @@ void NetlinkFuzzer::check_stats(const nlmsghdr* nlh) {
     }
 }
 
+// One VMA, its bounds sane, and a chain of whole records no longer than it says.
+void NetlinkFuzzer::check_vma(const nlmsghdr* nlh) {
+    std::optional<devexcl_vma_info> vma;
+    int chain_bytes = -1;
+    bool ok = for_each_attr(nlh, [&](unsigned type, const std::uint8_t* data, int len) {
+        if (type == DEVEXCL_A_VMA && len == static_cast<int>(sizeof(devexcl_vma_info))) {
+            vma = load<devexcl_vma_info>(data);
+        } else if (type == DEVEXCL_A_ANON_VMA_CHAIN) {
+            chain_bytes = len;
+        }
+    });
+    const std::size_t entry = sizeof(devexcl_anon_vma_info);
+    if (!ok || !vma || vma->vm_start >= vma->vm_end || vma->vm_end > kernel_.task_size_max ||
+        (chain_bytes > 0 && (chain_bytes % entry != 0 || chain_bytes / entry > vma->chain_len ||
+                             chain_bytes / entry > DEVEXCL_NL_MAX_CHAIN))) {
+        report_.fail("a malformed INSPECT_VMA reply");
+    }
+}
+
 void NetlinkFuzzer::judge(Socket& s, Answer& a, bool dropped) {
     const MessageExpect& m = a.expect;
     auto describe = [&] {
         return "netlink seq " + std::to_string(m.seq) + " (message at byte " +
                std::to_string(m.offset) + ")";
     };
-    const bool answered = a.error != -1 || a.stats || a.dump_data || a.done != -1;
+    const bool answered = a.error != -1 || a.reply || a.dump_data || a.done != -1;
     if (m.silent) {
         if (answered) {
             report_.fail(describe() + ": an answer to a message the kernel must ignore");
@@ -611,8 +650,8 @@ void NetlinkFuzzer::judge(Socket& s, Answer& a, bool dropped) {
     if (err != 0) {
         return;
     }
-    if (m.success == Success::Stats && !a.stats && !dropped) {
-        report_.fail(describe() + ": GET_STATS succeeded without its reply");
+    if ((m.success == Success::Stats || m.success == Success::Vma) && !a.reply && !dropped) {
+        report_.fail(describe() + ": a request succeeded without its reply");
     }
     if (m.success == Success::Dump && !a.dump_data && a.done != 0 && !dropped) {
         report_.fail(describe() + ": a dump that succeeded sent nothing");

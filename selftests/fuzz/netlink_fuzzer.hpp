@@ -53,8 +53,8 @@ private:
     // What arrived for one request of a datagram.
     struct Answer {
         MessageExpect expect;
-        int error = -1;  // -1: none; 0: an ack
-        bool stats = false;
+        int error = -1;      // -1: none; 0: an ack
+        bool reply = false;  // a GET_STATS or INSPECT_VMA reply
         bool dump_data = false;
         int done = -1;  // NLMSG_DONE's errno, -1 if none
         int extra = 0;  // answers beyond what a request can get
@@ -76,6 +76,7 @@ private:
     void dump_message(Socket& s, const nlmsghdr* nlh);
     void check_event(const nlmsghdr* nlh);
     void check_stats(const nlmsghdr* nlh);
+    void check_vma(const nlmsghdr* nlh);
     void judge(Socket& s, Answer& a, bool dropped);
     std::uint32_t drops(const Socket& s) const;
     bool seqs_distinct(const Socket& s, const std::vector<Answer>& answers) const;

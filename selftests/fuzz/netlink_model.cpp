@@ -30,6 +30,7 @@ Policy policy_of(unsigned type) {
         case DEVEXCL_A_START:
         case DEVEXCL_A_END:
         case DEVEXCL_A_CURSOR:
+        case DEVEXCL_A_ADDR:
             return Policy::U64;
         case DEVEXCL_A_FILTER_PID:
         case DEVEXCL_A_PID:
@@ -124,6 +125,28 @@ void inspect_rule(MessageExpect& m, const Attrs& a, const ModelWorld& world) {
     m.dump_may_end_early = p.may_exit || p.unsure;
 }
 
+// devexcl_nl_inspect_vma(): its checks, in its order.
+void inspect_vma_rule(MessageExpect& m, const Attrs& a, const ModelWorld& world) {
+    if (!a.tb[DEVEXCL_A_PID] || !a.tb[DEVEXCL_A_ADDR]) {
+        m.result.defect(EINVAL);
+        return;
+    }
+    if (a.u64(DEVEXCL_A_ADDR) >= world.kernel.task_size_max) {
+        m.result.defect(EFAULT);
+        return;
+    }
+    const std::uint32_t flags = a.tb[DEVEXCL_A_FLAGS] ? a.u32(DEVEXCL_A_FLAGS) : 0;
+    if (flags & ~static_cast<std::uint32_t>(DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK)) {
+        m.result.defect(EINVAL);
+        return;
+    }
+    process_rule(m.result, world.process(a.u32(DEVEXCL_A_PID)));
+    if ((flags & DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK) && !world.kernel.per_vma_lock) {
+        m.result.defect(EOPNOTSUPP);
+    }
+    m.result.allow(EFAULT);  // whether a VMA is there is the target's business
+}
+
 MessageExpect model_message(const std::uint8_t* msg, std::uint32_t len, const ModelWorld& world,
                             SocketModel& socket) {
     MessageExpect m;
@@ -161,7 +184,8 @@ MessageExpect model_message(const std::uint8_t* msg, std::uint32_t len, const Mo
         return m;
     }
     const bool known = cmd == DEVEXCL_CMD_SUBSCRIBE || cmd == DEVEXCL_CMD_UNSUBSCRIBE ||
-                       cmd == DEVEXCL_CMD_INSPECT || cmd == DEVEXCL_CMD_GET_STATS;
+                       cmd == DEVEXCL_CMD_INSPECT || cmd == DEVEXCL_CMD_GET_STATS ||
+                       cmd == DEVEXCL_CMD_INSPECT_VMA;
     if (!known || dump != (cmd == DEVEXCL_CMD_INSPECT)) {
         m.result.defect(EOPNOTSUPP);  // no such op, or no doit/dumpit for it
         return m;
@@ -205,6 +229,10 @@ MessageExpect model_message(const std::uint8_t* msg, std::uint32_t len, const Mo
             break;
         case DEVEXCL_CMD_GET_STATS:
             m.success = Success::Stats;
+            break;
+        case DEVEXCL_CMD_INSPECT_VMA:
+            inspect_vma_rule(m, attrs, world);
+            m.success = Success::Vma;
             break;
         case DEVEXCL_CMD_INSPECT:
             inspect_rule(m, attrs, world);

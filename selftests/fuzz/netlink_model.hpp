@@ -22,7 +22,7 @@ struct SocketModel {
     Tri dumping = Tri::No;  // a dump of this socket has not ended yet
 };
 
-enum class Success { Silent, Ack, Stats, Dump };
+enum class Success { Silent, Ack, Stats, Vma, Dump };
 
 // One processed message and what it may answer.
 struct MessageExpect {
