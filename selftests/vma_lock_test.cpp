@@ -24,6 +24,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
 #include "devexcl/unique_fd.hpp"
+#include "lib/kernel_behaviour.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/wait.hpp"
@@ -134,8 +135,9 @@ TEST_F(VmaLockTest, AFaultParkedInAUserfaultfdHandlerHoldsNoReader) {
 // remove_device_exclusive_entry(), which notifies): while the busy device
 // holds that invalidation, the reader is there to see.
 TEST_F(VmaLockTest, AFaultOnAHeldPageIsAReaderWhileTheDeviceIsBusy) {
-    if (!kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK)) {
-        GTEST_SKIP() << kNoPerVmaLocks;
+    if (!kernel_shows(Behaviour::FaultOnHeldPageTakesVmaReadLock)) {
+        GTEST_SKIP() << kNoPerVmaLocks << ", row "
+                     << behaviour_name(Behaviour::FaultOnHeldPageTakesVmaReadLock);
     }
     hold_and_busy();
     std::uint64_t read_back = 0;

@@ -44,6 +44,8 @@ private:
         std::uint64_t end = 0;
         bool may_end_early = false;
         std::uint64_t messages = 0;
+        // Started by an ENOBUFS answer: the request's own checks come with its end.
+        std::optional<Expect> deferred;
     };
     struct Socket {
         UniqueFd fd;

@@ -61,6 +61,16 @@ constexpr Row kRows[] = {
      "at the head, so fork, split and mremap reverse it; to 6.19 the walk is "
      "list_for_each_entry_reverse(), which keeps the order",
      [] { return kernel_does(DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK); }},
+    {Behaviour::FaultOnHeldPageTakesVmaReadLock, "fault-on-held-page-takes-vma-read-lock",
+     "6.4's per-VMA locks: lock_vma_under_rcu() handles the fault, and do_swap_page()'s "
+     "remove_device_exclusive_entry() notifies the device, under the VMA's read lock; 6.1 "
+     "takes the mmap_lock for reading",
+     [] { return kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK); }},
+    {Behaviour::VmaLockIsRefcount, "vma-lock-is-vm-refcnt",
+     "6.15 replaced the per-VMA rwsem with vm_refcnt: 0 detached, 1 attached, one more per "
+     "reader, and a writer excludes readers with VM_REFCNT_EXCLUDE_READERS_FLAG (7.x's name for "
+     "6.15's VMA_LOCK_OFFSET) instead of queueing on the rwsem",
+     [] { return kernel_does(DEVEXCL_KFEAT_VMA_REFCNT); }},
 };
 
 const Row& row(Behaviour b) {

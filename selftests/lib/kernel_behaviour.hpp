@@ -24,6 +24,10 @@ enum class Behaviour {
     ReadRestoreSetsSoftDirty,
     // anon_vma_clone() gives the clone its source's chain in reverse order.
     CloneReversesAnonVmaChain,
+    // A CPU fault on a held page runs under the VMA's read lock, not the mmap_lock.
+    FaultOnHeldPageTakesVmaReadLock,
+    // The per-VMA lock is vm_refcnt (readers counted in it), not an rwsem.
+    VmaLockIsRefcount,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.
