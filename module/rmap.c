@@ -45,6 +45,7 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include "compat/anon_pgoff.h"
 #include "compat/anon_vma_lock.h"
 #include "compat/folio_mapping.h"
 #include "compat/mapcount.h"
@@ -62,12 +63,12 @@
 
 static inline unsigned long avc_start(struct anon_vma_chain *avc)
 {
-	return avc->vma->vm_pgoff;
+	return devexcl_vma_anon_pgoff(avc->vma);
 }
 
 static inline unsigned long avc_last(struct anon_vma_chain *avc)
 {
-	return avc->vma->vm_pgoff + vma_pages(avc->vma) - 1;
+	return devexcl_vma_anon_pgoff(avc->vma) + vma_pages(avc->vma) - 1;
 }
 
 /* The same tree mm/interval_tree.c maintains; used here only to search it. */
@@ -160,9 +161,11 @@ static void check_candidate(struct rmap_walk *walk, struct vm_area_struct *vma,
 		devexcl_walk_vma(vma, addr, addr + PAGE_SIZE, match_pfn_fn, &m);
 }
 
-static unsigned long address_in(struct vm_area_struct *vma, pgoff_t pgoff)
+/* Where @vma maps page offset @pgoff, counted from @start_pgoff; 0 if nowhere. */
+static unsigned long address_in(struct vm_area_struct *vma, pgoff_t pgoff,
+				pgoff_t start_pgoff)
 {
-	unsigned long addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	unsigned long addr = vma->vm_start + ((pgoff - start_pgoff) << PAGE_SHIFT);
 
 	return addr >= vma->vm_start && addr < vma->vm_end ? addr : 0;
 }
@@ -204,7 +207,7 @@ static void walk_anon(struct rmap_walk *walk, struct folio *folio,
 		/* exec's shift_arg_pages() frees its tables without rmap locks. */
 		if (vma_is_temporary_stack(avc->vma))
 			continue;
-		addr = address_in(avc->vma, pgoff);
+		addr = address_in(avc->vma, pgoff, devexcl_vma_anon_pgoff(avc->vma));
 		if (addr)
 			check_candidate(walk, avc->vma, addr);
 	}
@@ -258,7 +261,7 @@ static void walk_file(struct rmap_walk *walk, struct address_space *mapping,
 	i_mmap_lock_read(mapping);
 	for (vma = devexcl_file_tree_iter_first(&mapping->i_mmap, pgoff, pgoff);
 	     vma; vma = devexcl_file_tree_iter_next(vma, pgoff, pgoff)) {
-		addr = address_in(vma, pgoff);
+		addr = address_in(vma, pgoff, vma->vm_pgoff);
 		if (addr)
 			check_candidate(walk, vma, addr);
 	}
