@@ -21,6 +21,8 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
+#include "devexcl/mapping.hpp"
+#include "devexcl/unique_fd.hpp"
 #include "lib/kernel_behaviour.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
@@ -477,6 +479,47 @@ TEST_F(Rmap, FileAndShmemPagesReportTheirMappingIndexAndMappers) {
         return q.page.mapcount == 2 && q.page.nr_mappings == 2 ? 0 : 1;
     });
     EXPECT_EQ(status, 0);
+}
+
+// A COWed page of a MAP_PRIVATE file mapping is anonymous. 7.x indexes it by
+// the VMA's own anonymous page offset and keys the anon_vma tree by it (the
+// row); the walk must search that tree with the same key, or 7.x's
+// _subtree_search() follows a NULL child: the fuzzer found that. Shared
+// after fork, the page has both processes as mappers.
+TEST_F(Rmap, ACowedPageOfAPrivateFileMappingIsFoundInBothProcessesAfterFork) {
+    UniqueFd fd(::memfd_create("devexcl-private-file", MFD_CLOEXEC));
+    ASSERT_TRUE(fd) << std::strerror(errno);
+    ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(16 * kPage)), 0);
+    // File pages 8 to 15, so that the file offset is not the address.
+    Mapping map(8 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(),
+                static_cast<off_t>(8 * kPage));
+    const std::uint64_t addr = map.address() + 3 * kPage;
+    *reinterpret_cast<volatile std::uint64_t*>(addr) = 0xc0c0;  // the COW: now anonymous
+    const std::uint64_t expected_index =
+        kernel_shows(Behaviour::AnonIndexIsVmaAnonPgoff) ? addr / kPage : std::uint64_t{8 + 3};
+    PageInspection alone = dev().inspect_page(::getpid(), addr);
+    EXPECT_EQ(alone.page.mapping, MappingKind::Anon);
+    EXPECT_EQ(alone.page.index, expected_index)
+        << "row " << behaviour_name(Behaviour::AnonIndexIsVmaAnonPgoff);
+    EXPECT_EQ(alone.page.nr_mappings, 1u);
+    const pid_t parent = ::getpid();
+    const int status = run_in_child([&] {
+        Device d = Device::open();
+        PageInspection p = d.inspect_page(parent, addr);
+        std::set<pid_t> pids;
+        for (const RmapEntry& m : p.mappings) {
+            if (m.vaddr == addr) {
+                pids.insert(m.pid);
+            }
+        }
+        if ((p.page.rmap_flags & DEVEXCL_RMAP_WALKED) == 0 || p.page.nr_mappings != 2) {
+            return 1;
+        }
+        return pids == std::set<pid_t>{parent, ::getpid()} && p.page.index == expected_index ? 0
+                                                                                             : 2;
+    });
+    EXPECT_EQ(status, 0) << "1: not both mappers found; 2: wrong mappers or index";
+    EXPECT_EQ(dev().inspect_page(::getpid(), addr).page.nr_mappings, 1u) << "the child is gone";
 }
 
 // Every field that /proc/PID/pagemap, /proc/kpagecount and /proc/kpageflags

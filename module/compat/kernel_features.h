@@ -39,6 +39,9 @@ static inline __u64 devexcl_kernel_features(void)
 #endif
 	if (LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0))
 		f |= DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK;
+#ifdef DEVEXCL_HAVE_VMA_ANON_PGOFF
+	f |= DEVEXCL_KFEAT_VMA_ANON_PGOFF;
+#endif
 	return f;
 }
 

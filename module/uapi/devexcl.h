@@ -84,6 +84,12 @@ struct devexcl_version {
  * source's chain walking it forward, so a clone's chain is in reverse order.
  */
 #define DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK _BITULL(6)
+/*
+ * 7.x: a VMA's anonymous pages are indexed by an anonymous page offset of
+ * its own (vma_start_anon_pgoff()), which for a MAP_PRIVATE file mapping
+ * is where it was first faulted, in pages, not the file offset (ABI 1.4).
+ */
+#define DEVEXCL_KFEAT_VMA_ANON_PGOFF _BITULL(7)
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 

@@ -748,9 +748,13 @@ void IoctlFuzzer::inspect_vma() {
     }
     devexcl_inspect_vma_req out;
     buffers_.fetch(arg, &out, sizeof(out));
+    // Without the mmap_lock the chain is not read at all.
+    const bool unlocked = req.flags & DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK;
+    const std::uint64_t chain_min = unlocked ? 0 : chain;
     if (out.vm_start > req.addr || out.vm_end <= req.addr ||
         out.returned > std::min<std::uint64_t>(out.chain_len, req.max_chain) ||
-        out.chain_len < chain) {
+        out.chain_len < chain_min || (unlocked && out.chain_len != 0) ||
+        ((out.vma_lock & DEVEXCL_VMA_LOCK_PRESENT) != 0) != kernel_.per_vma_lock) {
         report_.fail("INSPECT_VMA " + describe(req) + ": vma [" + hex(out.vm_start) + ", " +
                      hex(out.vm_end) + ") chain " + std::to_string(out.chain_len) + " returned " +
                      std::to_string(out.returned));

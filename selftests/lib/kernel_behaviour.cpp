@@ -71,6 +71,12 @@ constexpr Row kRows[] = {
      "reader, and a writer excludes readers with VM_REFCNT_EXCLUDE_READERS_FLAG (7.x's name for "
      "6.15's VMA_LOCK_OFFSET) instead of queueing on the rwsem",
      [] { return kernel_does(DEVEXCL_KFEAT_VMA_REFCNT); }},
+    {Behaviour::AnonIndexIsVmaAnonPgoff, "anon-index-is-vma-anon-pgoff",
+     "7.x gives each VMA an anonymous page offset of its own (vma_start_anon_pgoff()), the "
+     "address in pages where it was first faulted: a COWed page of a MAP_PRIVATE file mapping "
+     "is indexed, and the anon_vma tree keyed, by it; to 6.19 both use the file offset "
+     "(vm_pgoff)",
+     [] { return kernel_does(DEVEXCL_KFEAT_VMA_ANON_PGOFF); }},
 };
 
 const Row& row(Behaviour b) {

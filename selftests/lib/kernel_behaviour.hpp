@@ -28,6 +28,8 @@ enum class Behaviour {
     FaultOnHeldPageTakesVmaReadLock,
     // The per-VMA lock is vm_refcnt (readers counted in it), not an rwsem.
     VmaLockIsRefcount,
+    // A COWed page of a private file mapping is indexed by the VMA's own anon offset.
+    AnonIndexIsVmaAnonPgoff,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.

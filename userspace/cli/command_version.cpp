@@ -26,6 +26,7 @@ constexpr KernelFeatureName kKernelFeatureNames[] = {
     {DEVEXCL_KFEAT_VMA_REFCNT, "vma-refcnt"},
     {DEVEXCL_KFEAT_UFFDIO_MOVE, "uffdio-move"},
     {DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK, "anon-vma-clone-rework"},
+    {DEVEXCL_KFEAT_VMA_ANON_PGOFF, "vma-anon-pgoff"},
 };
 
 }  // namespace

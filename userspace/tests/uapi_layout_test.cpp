@@ -81,6 +81,7 @@ TEST(UapiLayout, BusyIsReadWriteNumberEight) {
     EXPECT_EQ(_IOC_SIZE(DEVEXCL_IOC_BUSY), sizeof(devexcl_busy));
     EXPECT_EQ(DEVEXCL_BUSY_QUERY, 1u);
     EXPECT_EQ(DEVEXCL_FEAT_DEVICE_BUSY, 1u << 4);
+    EXPECT_EQ(DEVEXCL_KFEAT_VMA_ANON_PGOFF, 1u << 7);
 }
 
 // VMA inspection: ABI 1.4 turned the request's last reserved word into vma_lock.
