@@ -180,27 +180,44 @@ static bool anon_vma_on_chain(struct vm_area_struct *vma, struct anon_vma *av)
 	return false;
 }
 
+/* The page's index in PAGE_SIZE units (6.1's page_to_pgoff() is out of reach for hugetlb). */
+static pgoff_t devexcl_page_pgoff(struct folio *folio, struct page *page)
+{
+	unsigned long idx = folio_page_idx(folio, page);
+
+	if (folio_test_hugetlb(folio))
+		return (folio->index << folio_order(folio)) + idx;
+	return folio->index + idx;
+}
+
 /*
- * @av was read from @folio->mapping without the folio lock. Since 6.8,
- * UFFDIO_MOVE's folio_move_anon_rmap() can move an exclusive anon folio to
- * another anon_vma under the folio lock and only the mmap_lock for reading,
- * which is why the kernel's folio_lock_anon_vma_read() now asserts the
- * folio lock. This walker does not take it, so it rechecks the mapping
- * once the anon_vma is locked: a folio that moved is reported as an
- * incomplete walk, never as mapped through an anon_vma it has left.
+ * @av and @pgoff were read from the folio under the probed entry's page
+ * table lock. Since 6.8, UFFDIO_MOVE's folio_move_anon_rmap() can move an
+ * exclusive anon folio to another anon_vma, and another index, under the
+ * folio lock and only the mmap_lock (or the VMA's lock) for reading; 7.x's
+ * move takes no anon_vma lock at all. So, as the kernel's anon rmap
+ * walkers do, the walk holds the folio lock, here only tried, so that a
+ * busy folio makes an incomplete walk rather than a wait under the
+ * mmap_lock; then rechecks mapping and index. A folio that moved is
+ * reported as an incomplete walk, never as mapped through an anon_vma or
+ * at an index it has left.
  */
 static void walk_anon(struct rmap_walk *walk, struct folio *folio,
-		      struct anon_vma *av, pgoff_t pgoff)
+		      struct page *page, struct anon_vma *av, pgoff_t pgoff)
 {
 	struct anon_vma_chain *avc;
 	unsigned long addr;
 
-	devexcl_anon_vma_lock_read(av);
-	if ((unsigned long)READ_ONCE(folio->mapping) !=
-	    (unsigned long)av + DEVEXCL_MAPPING_BIT_ANON) {
-		devexcl_anon_vma_unlock_read(av);
+	if (!folio_trylock(folio)) {
 		walk->incomplete = true;
 		return;
+	}
+	devexcl_anon_vma_lock_read(av);
+	if ((unsigned long)READ_ONCE(folio->mapping) !=
+	    (unsigned long)av + DEVEXCL_MAPPING_BIT_ANON ||
+	    devexcl_page_pgoff(folio, page) != pgoff) {
+		walk->incomplete = true;
+		goto out;
 	}
 	for (avc = devexcl_avc_tree_iter_first(&av->rb_root, pgoff, pgoff); avc;
 	     avc = devexcl_avc_tree_iter_next(avc, pgoff, pgoff)) {
@@ -211,17 +228,21 @@ static void walk_anon(struct rmap_walk *walk, struct folio *folio,
 		if (addr)
 			check_candidate(walk, avc->vma, addr);
 	}
+out:
 	devexcl_anon_vma_unlock_read(av);
+	folio_unlock(folio);
 }
 
 /*
  * What walks of a VMA's pages of one anon_vma share; valid while the
- * mmap_lock of the VMA's mm stays held. @alone: @av's tree holds @vma
- * only. Only a fork or a change of this mm's VMAs adds to that tree, and
- * both need this mm's mmap_lock for writing: so while it is held for
- * reading, a page of @av can be mapped nowhere but where @vma's own page
- * table says, and the probe of that entry is the whole walk (the pages of
- * a process that never forked).
+ * mmap_lock of the VMA's mm stays held. @alone: @av's tree held @vma only
+ * when looked at. A fork, which adds other address spaces, needs this
+ * mm's mmap_lock for writing; __anon_vma_prepare() may add a neighbouring
+ * VMA of this same mm under the read lock, and UFFDIO_MOVE may move the
+ * page there. Either way an exclusive page of @av is mapped once, in this
+ * mm, so the entry probed under its page table lock, with the mapping and
+ * index read there too, is the whole walk at that instant (the pages of a
+ * process that never forked).
  */
 struct anon_walk_cache {
 	struct vm_area_struct *vma;
@@ -344,6 +365,13 @@ struct page_probe {
 	struct folio *folio;	/* or NULL */
 	struct page *page;
 	bool referenced;	/* else only valid under the page table lock */
+	/*
+	 * Read with the entry, so that a report is of one instant: a
+	 * UFFDIO_MOVE changes entry, mapping and index together under the
+	 * page table locks.
+	 */
+	unsigned long mapping;
+	pgoff_t index;
 };
 
 static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info,
@@ -362,6 +390,8 @@ static int page_probe_fn(unsigned long addr, const struct devexcl_pte_info *info
 	if (folio_try_get(folio)) {
 		probe->folio = folio;
 		probe->referenced = true;
+		probe->mapping = (unsigned long)READ_ONCE(folio->mapping);
+		probe->index = devexcl_page_pgoff(folio, probe->page);
 	}
 	return 0;
 }
@@ -403,16 +433,6 @@ static u64 page_flags_of(struct folio *folio, struct page *page)
 	if (PageTail(page))
 		flags |= DEVEXCL_PAGE_TAIL;
 	return flags;
-}
-
-/* The page's index in PAGE_SIZE units (6.1's page_to_pgoff() is out of reach for hugetlb). */
-static pgoff_t devexcl_page_pgoff(struct folio *folio, struct page *page)
-{
-	unsigned long idx = folio_page_idx(folio, page);
-
-	if (folio_test_hugetlb(folio))
-		return (folio->index << folio_order(folio)) + idx;
-	return folio->index + idx;
 }
 
 /*
@@ -465,9 +485,9 @@ static void fill_page_info(struct devexcl_page_info *info,
 		info->folio_mapcount = cache->mapcount;
 	}
 	info->refcount = folio_ref_count(folio) - probe->referenced;
-	info->index = devexcl_page_pgoff(folio, probe->page);
+	info->index = probe->index;
 
-	mapping = (unsigned long)READ_ONCE(folio->mapping);
+	mapping = probe->mapping;
 	if (!mapping)
 		info->mapping_kind = DEVEXCL_MAPPING_NONE;
 	else if ((mapping & DEVEXCL_MAPPING_BITS) == DEVEXCL_MAPPING_BITS_KSM)
@@ -491,8 +511,8 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 		      struct anon_walk_cache *cache)
 {
 	struct folio *folio = probe->folio;
-	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
-	pgoff_t pgoff = info->index;
+	unsigned long mapping = probe->mapping;
+	pgoff_t pgoff = probe->index;
 	struct anon_vma *av;
 
 	walk->pfn = probe->pte.pfn;
@@ -509,7 +529,7 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 		if (cache->alone)
 			record_found(walk, vma, info->addr, &probe->pte);
 		else
-			walk_anon(walk, folio, av, pgoff);
+			walk_anon(walk, folio, probe->page, av, pgoff);
 	} else if (mapping && !(mapping & DEVEXCL_MAPPING_BITS)) {
 		/* A file page: its mapping is alive if it is this VMA's file's. */
 		if (!vma->vm_file ||
@@ -526,11 +546,12 @@ static void walk_rmap(struct rmap_walk *walk, struct devexcl_page_info *info,
 
 static void finish_walk(struct devexcl_page_info *info, struct rmap_walk *walk)
 {
+	/* Also a walk given up before it began: the page moved meanwhile. */
+	if (walk->incomplete)
+		info->rmap_flags |= DEVEXCL_RMAP_INCOMPLETE;
 	if (!(info->rmap_flags & DEVEXCL_RMAP_WALKED))
 		return;
 	info->nr_mappings = walk->nr_found;
-	if (walk->incomplete)
-		info->rmap_flags |= DEVEXCL_RMAP_INCOMPLETE;
 	if (walk->found && walk->nr_found > walk->max_found)
 		info->rmap_flags |= DEVEXCL_RMAP_TRUNCATED;
 	if (walk->nr_found != info->mapcount)
