@@ -16,7 +16,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
-#include "lib/kernel_features.hpp"
+#include "lib/kernel_behaviour.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/pagemap.hpp"
 #include "lib/uffd_move.hpp"
@@ -30,8 +30,9 @@ class UffdMove : public testing::Test {
 protected:
     void SetUp() override {
         ensure_module_loaded();
-        if (!kernel_does(DEVEXCL_KFEAT_UFFDIO_MOVE)) {
-            GTEST_SKIP() << "this kernel has no UFFDIO_MOVE (6.8)";
+        if (!kernel_shows(Behaviour::UffdMoveOfHeldPageRevokesThenFails)) {
+            GTEST_SKIP() << behaviour_name(Behaviour::UffdMoveOfHeldPageRevokesThenFails) << ": "
+                         << behaviour_cell(Behaviour::UffdMoveOfHeldPageRevokesThenFails);
         }
         page_ = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         src_ = Mapping(4 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
