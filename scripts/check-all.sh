@@ -33,16 +33,19 @@ for k in "${kernels[@]}"; do
 	fi
 done
 
-# "# kernel 7.3.4: row yes" and "# why row: reason", from each suite's log;
-# a column per log, headed by its name and the version it ran.
+# "# kernel 7.3.4: row yes" (or no, or "n/a: what the kernel lacks") and
+# "# why row: reason", from each suite's log; a column per log, headed by
+# its name and the version it ran.
 awk -v labels="${labels[*]}" '
 	{ sub(/\r$/, "") }  # the serial console ends lines with CR LF
 	BEGIN { split(labels, name, " ") }
 	FNR == 1 { nk++ }
-	/^# kernel [^ ]+: [^ ]+ (yes|no)$/ {
+	/^# kernel [^ ]+: [^ ]+ (yes|no|n\/a: .+)$/ {
 		v = $3; sub(/:$/, "", v); head[nk] = name[nk] " (" v ")"; row = $4
 		if (!(row in rseen)) { rseen[row] = 1; rorder[++nr] = row }
-		cell[row, nk] = $5
+		c = $0; sub(/^# kernel [^ ]+: [^ ]+ /, "", c)
+		gsub(/\|/, "\\|", c)  # a table cell
+		cell[row, nk] = c
 	}
 	/^# why [^ ]+: / {
 		row = $3; sub(/:$/, "", row)

@@ -110,7 +110,7 @@ TEST(ModuleLifecycle, VersionDescribesTheRunningKernel) {
     // The rows the suite's expectations follow on this kernel, for the log.
     for (Behaviour b : all_behaviours()) {
         std::printf("# kernel %s: %s %s\n", version.c_str(), behaviour_name(b),
-                    kernel_shows(b) ? "yes" : "no");
+                    behaviour_cell(b).c_str());
         std::printf("# why %s: %s\n", behaviour_name(b), behaviour_reason(b));
     }
 }

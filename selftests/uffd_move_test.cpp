@@ -5,39 +5,21 @@
 // fails and the device loses the page all the same, while the entry stays
 // device-exclusive until the CPU touches it; after that, the retried move
 // succeeds. On 6.1 there is no UFFDIO_MOVE: the test says so and skips.
-#include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
+#include <optional>
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
-#include "devexcl/unique_fd.hpp"
-#include "lib/kernel_features.hpp"
+#include "lib/kernel_behaviour.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/pagemap.hpp"
-
-// The host's 6.1 UAPI headers predate UFFDIO_MOVE: its 6.8 definitions.
-#ifndef UFFDIO_MOVE
-#define UFFD_FEATURE_MOVE (1 << 10)
-#define _UFFDIO_MOVE (0x05)
-struct uffdio_move {
-    __u64 dst;
-    __u64 src;
-    __u64 len;
-    __u64 mode;
-    __s64 move;
-};
-#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
-#endif
+#include "lib/uffd_move.hpp"
 
 using namespace devexcl;
 using namespace devexcl::test;
@@ -48,8 +30,9 @@ class UffdMove : public testing::Test {
 protected:
     void SetUp() override {
         ensure_module_loaded();
-        if (!kernel_does(DEVEXCL_KFEAT_UFFDIO_MOVE)) {
-            GTEST_SKIP() << "this kernel has no UFFDIO_MOVE (6.8)";
+        if (!kernel_shows(Behaviour::UffdMoveOfHeldPageRevokesThenFails)) {
+            GTEST_SKIP() << behaviour_name(Behaviour::UffdMoveOfHeldPageRevokesThenFails) << ": "
+                         << behaviour_cell(Behaviour::UffdMoveOfHeldPageRevokesThenFails);
         }
         page_ = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         src_ = Mapping(4 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -57,35 +40,23 @@ protected:
         for (std::uint64_t i = 0; i < 4; ++i) {
             src_.as<std::uint64_t>()[i * page_ / 8] = 0x5000 + i;
         }
-        uffd_ = UniqueFd(static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK)));
-        ASSERT_TRUE(uffd_) << std::strerror(errno);
-        uffdio_api api{};
-        api.api = UFFD_API;
-        api.features = UFFD_FEATURE_MOVE;
-        ASSERT_EQ(::ioctl(uffd_.get(), UFFDIO_API, &api), 0) << std::strerror(errno);
+        uffd_.emplace();
         for (const Mapping* m : {&src_, &dst_}) {
-            uffdio_register reg{};
-            reg.range.start = m->address();
-            reg.range.len = m->size();
-            reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-            ASSERT_EQ(::ioctl(uffd_.get(), UFFDIO_REGISTER, &reg), 0) << std::strerror(errno);
+            uffd_->register_missing(m->address(), m->size());
         }
     }
 
     // Moves one page from src_ page `i` to dst_ page `i`; the errno, or 0.
     int move(std::uint64_t i, std::int64_t* moved) {
-        uffdio_move mv{};
-        mv.dst = dst_.address() + i * page_;
-        mv.src = src_.address() + i * page_;
-        mv.len = page_;
-        const int rc = ::ioctl(uffd_.get(), UFFDIO_MOVE, &mv);
-        *moved = mv.move;
-        return rc == 0 ? 0 : errno;
+        const MoveOutcome out =
+            uffd_->move(dst_.address() + i * page_, src_.address() + i * page_, page_);
+        *moved = out.move;
+        return out.error;
     }
 
     std::uint64_t page_ = 0;
     Mapping src_, dst_;
-    UniqueFd uffd_;
+    std::optional<UffdMover> uffd_;
 };
 
 TEST_F(UffdMove, MovingAHeldPageFailsWithEfaultAndStillRevokesIt) {

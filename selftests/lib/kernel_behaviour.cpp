@@ -32,7 +32,16 @@ struct Row {
     const char* name;
     const char* reason;
     bool (*observe)();
+    // The DEVEXCL_KFEAT_* bit the row is about, 0 for none, and its
+    // absence in words, for the cell of a kernel without it.
+    std::uint64_t needs = 0;
+    const char* without = nullptr;
 };
+
+constexpr const char* kNoUffdioMove = "no UFFDIO_MOVE (6.8)";
+bool has_uffdio_move() {
+    return kernel_does(DEVEXCL_KFEAT_UFFDIO_MOVE);
+}
 
 constexpr Row kRows[] = {
     {Behaviour::KpageflagsKsmOnEveryAnonPage, "kpageflags-ksm-on-every-anon-page",
@@ -70,13 +79,31 @@ constexpr Row kRows[] = {
      "6.15 replaced the per-VMA rwsem with vm_refcnt: 0 detached, 1 attached, one more per "
      "reader, and a writer excludes readers with VM_REFCNT_EXCLUDE_READERS_FLAG (7.x's name for "
      "6.15's VMA_LOCK_OFFSET) instead of queueing on the rwsem",
-     [] { return kernel_does(DEVEXCL_KFEAT_VMA_REFCNT); }},
+     [] { return kernel_does(DEVEXCL_KFEAT_VMA_REFCNT); }, DEVEXCL_KFEAT_PER_VMA_LOCK,
+     "no per-VMA locks (6.4)"},
     {Behaviour::AnonIndexIsVmaAnonPgoff, "anon-index-is-vma-anon-pgoff",
      "7.x gives each VMA an anonymous page offset of its own (vma_start_anon_pgoff()), the "
      "address in pages where it was first faulted: a COWed page of a MAP_PRIVATE file mapping "
      "is indexed, and the anon_vma tree keyed, by it; to 6.19 both use the file offset "
      "(vm_pgoff)",
      [] { return kernel_does(DEVEXCL_KFEAT_VMA_ANON_PGOFF); }},
+    // What UFFDIO_MOVE does is the feature's own semantics, the same on
+    // every kernel that has it: the bit decides these rows, and the
+    // uffd_move tests observe each on every such kernel.
+    {Behaviour::UffdMoveOfHeldPageRevokesThenFails, "uffd-move-of-held-page-revokes-then-efault",
+     "6.8's move_pages_pte() starts an MMU_NOTIFY_CLEAR over the source before it looks at the "
+     "entry, then refuses a device-exclusive entry (neither swap nor migration) with EFAULT: the "
+     "device loses the page, as clear, and nothing moves",
+     has_uffdio_move, DEVEXCL_KFEAT_UFFDIO_MOVE, kNoUffdioMove},
+    {Behaviour::UffdMoveRehomesFolio, "uffd-move-rehomes-folio",
+     "6.8's move_present_pte() moves an exclusive anon folio itself: folio_move_anon_rmap() "
+     "points it at the destination VMA's anon_vma, whatever its root, and its index becomes the "
+     "destination's linear page index; one mapping, mapcount 1",
+     has_uffdio_move, DEVEXCL_KFEAT_UFFDIO_MOVE, kNoUffdioMove},
+    {Behaviour::UffdMoveOfSharedPageIsEbusy, "uffd-move-of-shared-page-ebusy",
+     "6.8's move_pages_pte() moves only PageAnonExclusive folios: a page still shared with a "
+     "fork child fails with EBUSY, and both processes keep mapping it",
+     has_uffdio_move, DEVEXCL_KFEAT_UFFDIO_MOVE, kNoUffdioMove},
 };
 
 const Row& row(Behaviour b) {
@@ -90,15 +117,27 @@ const Row& row(Behaviour b) {
 
 }  // namespace
 
+bool behaviour_applies(Behaviour b) {
+    const Row& r = row(b);
+    return r.needs == 0 || kernel_does(r.needs);
+}
+
 bool kernel_shows(Behaviour b) {
     static bool observed[std::size(kRows)];
     static bool known[std::size(kRows)];
     const std::size_t i = static_cast<std::size_t>(b);
     if (!known[i]) {
-        observed[i] = row(b).observe();
+        observed[i] = behaviour_applies(b) && row(b).observe();
         known[i] = true;
     }
     return observed[i];
+}
+
+std::string behaviour_cell(Behaviour b) {
+    if (!behaviour_applies(b)) {
+        return std::string("n/a: ") + row(b).without;
+    }
+    return kernel_shows(b) ? "yes" : "no";
 }
 
 const char* behaviour_name(Behaviour b) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "devexcl/types.hpp"
@@ -30,6 +31,12 @@ enum class Behaviour {
     VmaLockIsRefcount,
     // A COWed page of a private file mapping is indexed by the VMA's own anon offset.
     AnonIndexIsVmaAnonPgoff,
+    // UFFDIO_MOVE of a device-exclusive page revokes it (clear), then fails with EFAULT.
+    UffdMoveOfHeldPageRevokesThenFails,
+    // UFFDIO_MOVE gives the folio the destination VMA's anon_vma, whatever its root.
+    UffdMoveRehomesFolio,
+    // UFFDIO_MOVE of a page shared with a fork child fails with EBUSY.
+    UffdMoveOfSharedPageIsEbusy,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.
@@ -39,8 +46,16 @@ PteKind write_protected_exclusive_kind();
 template <typename Chain>
 Chain cloned_chain_order(Chain source_chain);
 
-// True if the running kernel shows `b`.
+// False if the running kernel lacks what row `b` is about (UFFDIO_MOVE
+// before 6.8): the row then neither holds nor fails, and its cell says why.
+bool behaviour_applies(Behaviour b);
+
+// True if the running kernel shows `b` (never where it does not apply).
 bool kernel_shows(Behaviour b);
+
+// The row's value on this kernel, as the behaviour table prints it:
+// "yes", "no", or "n/a: " and what the kernel lacks.
+std::string behaviour_cell(Behaviour b);
 
 // Every row, in table order (for reports).
 std::vector<Behaviour> all_behaviours();
