@@ -12,15 +12,11 @@
 //   the page's anon_vma, root and index (its address's linear index);
 // - a page that left the VMA's anon_vma before the walk found it is either
 //   not walked at all (its anon_vma is not on the VMA's chain: then it is
-//   the other VMA's) or walked incomplete (walk_anon()'s recheck of
-//   folio->mapping under the anon_vma lock); never reported mapped;
-// - a complete walk that finds no mapping of a mapped page must at least
-//   flag the mapcount mismatch. Such walks are counted and printed: the
-//   walk reads folio->index before it locks anything, so it may search the
-//   tree at the index of where the page was a moment before; and on 7.x a
-//   move takes no anon_vma lock at all (rmap walkers must hold the folio
-//   lock, 7.3 mm/rmap.c:3021, which devexcl's walk does not take), so a
-//   page can also leave mid-walk.
+//   the other VMA's; the walk says INCOMPLETE) or walked incomplete: the
+//   walk holds the folio lock, as the kernel's anon walkers must (7.3
+//   mm/rmap.c:3021; a move takes it, and on 7.x no anon_vma lock), and
+//   rechecks folio->mapping and the index it read with the entry;
+// - so a complete walk of a mapped page always finds its mapping.
 // Each page carries a tag in its first and last words. The run is rounds
 // of about a second; between rounds the movers stop, and each tag must be
 // at exactly one of its page's two addresses: none lost, none duplicated.
@@ -349,9 +345,7 @@ private:
         if (page.nr_mappings == 0) {
             f.missed++;
             f.missed_with_other_index += page.index != home.index_of(page.addr);
-            if (!page.mapcount_mismatch()) {
-                violation(pair, page.addr, page, "a complete walk lost the mapping unflagged");
-            }
+            violation(pair, page.addr, page, "a complete walk lost the mapping");
             return;
         }
         // A complete walk found its one mapping: page and mapping agree. The
@@ -436,7 +430,7 @@ private:
             std::printf(
                 "# %s: reports %llu, mapped %llu, empty %llu; incomplete walks %llu, not walked "
                 "(the page had left for the other anon_vma) %llu, complete walks that missed the "
-                "mapping (mapcount mismatch flagged) %llu, %llu of them with the other address's "
+                "mapping %llu (a violation), %llu of them with the other address's "
                 "index\n",
                 pair->name, u(f.reports), u(f.mapped), u(f.empty), u(f.incomplete),
                 u(f.left_before_walk), u(f.missed), u(f.missed_with_other_index));
