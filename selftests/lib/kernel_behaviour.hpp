@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "devexcl/rmap_types.hpp"
 #include "devexcl/types.hpp"
 
 namespace devexcl::test {
@@ -24,6 +25,11 @@ enum class Behaviour {
     ReadRestoreSetsSoftDirty,
     // anon_vma_clone() gives the clone its source's chain in reverse order.
     CloneReversesAnonVmaChain,
+    // anon_vma_clone() retries a failed anon_vma_chain allocation once.
+    CloneAbsorbsAFailedAllocation,
+    // A fork reuses the first idle anon_vma of the parent's chain in
+    // same_vma order (else the last, which is the oldest).
+    ForkReusesFirstIdleAnonVmaInChainOrder,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.
@@ -32,6 +38,10 @@ PteKind write_protected_exclusive_kind();
 // The same_vma order a clone of `source_chain` gets on this kernel.
 template <typename Chain>
 Chain cloned_chain_order(Chain source_chain);
+
+// The anon_vma of `parent_chain` (same_vma order, with its counters) that a
+// fork gives the child's VMA on this kernel instead of a new one; 0 if none.
+std::uint64_t anon_vma_reused_on_fork(const std::vector<AnonVmaInfo>& parent_chain);
 
 // True if the running kernel shows `b`.
 bool kernel_shows(Behaviour b);
