@@ -95,7 +95,11 @@ fi
 # also makes the kernel print its pointers unhashed, so only those kernels
 # get it.
 if grep -qs 'SLAB_ATTR_RO(failslab)' "$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --src)/mm/slub.c"; then
-	append+=" slub_debug=A,anon_vma_chain"
+	# A cache named in slub_debug= gets only the flags given there: under
+	# SLUB_DEBUG_ON (the debug flavour) keep its default FZPU as well.
+	slub_flags=A
+	grep -qs '^CONFIG_SLUB_DEBUG_ON=y' "$kdir/.config" && slub_flags=FZPUA
+	append+=" slub_debug=$slub_flags,anon_vma_chain"
 fi
 
 if [ $shell -eq 1 ]; then
