@@ -524,13 +524,13 @@ TEST(AnonVmaContract, TheRootOutlivesItsCreatorAndOnlyAForkReusesAnIdleAnonVma) 
                 << a.id << ": " << reuse_row;
         }
         const std::vector<AnonVmaInfo> line = by_generation(v.chain);
-        ASSERT_EQ(line.size(), kGenerations);
-        std::printf("# fork reused generation %zu of %zu (%s)\n",
-                    static_cast<std::size_t>(
-                        std::find_if(line.begin(), line.end(),
-                                     [&](const AnonVmaInfo& a) { return a.id == reused; }) -
-                        line.begin()),
-                    kGenerations, reuse_row.c_str());
+        const auto generation_reused =
+            std::find_if(line.begin(), line.end(), [&](const auto& a) { return a.id == reused; });
+        ASSERT_NE(generation_reused, line.end());
+        std::printf("# fork reused P%zu's anon_vma (%s %s)\n",
+                    static_cast<std::size_t>(generation_reused - line.begin()),
+                    behaviour_name(Behaviour::ForkReusesFirstIdleAnonVmaInChainOrder),
+                    kernel_shows(Behaviour::ForkReusesFirstIdleAnonVmaInChainOrder) ? "yes" : "no");
     }
     EXPECT_TRUE(is_fork_line(dev.inspect_vma(me, to), idle_line))
         << "the child's exit made it idle again";
