@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "devexcl/error.hpp"
@@ -21,6 +22,7 @@ namespace devexcl::test {
 // Shared by the test and every member (MAP_SHARED, mapped before the forks).
 struct ProcessChain::Control {
     std::atomic<int> ready{0};
+    std::atomic<int> setup_errno{0};  // a member could not map or fork
     std::atomic<int> release{0};
     std::atomic<pid_t> pids[kMax];
     std::atomic<std::uint64_t> addr{0};
@@ -51,6 +53,7 @@ void ProcessChain::member(Control* c, int depth, std::size_t pages, bool forkers
     void* p = ::mmap(reinterpret_cast<void*>(at), pages * page, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | (at != 0 ? MAP_FIXED_NOREPLACE : 0), -1, 0);
     if (p == MAP_FAILED) {
+        c->setup_errno = errno;
         ::_exit(1);
     }
     for (std::size_t i = 0; i < pages; ++i) {
@@ -78,6 +81,7 @@ void ProcessChain::member(Control* c, int depth, std::size_t pages, bool forkers
         }
         child = ::fork();
         if (child < 0) {
+            c->setup_errno = errno;
             ::_exit(1);
         }
         if (child == 0) {
@@ -143,6 +147,13 @@ ProcessChain::ProcessChain(int depth, std::size_t pages, bool forkers_exit, std:
     }
     const int expected = forkers_exit ? 1 : depth;
     while (control_->ready.load() < expected) {
+        if (const int error = control_->setup_errno.load(); error != 0) {
+            // The members before it are waiting for a release, then exit.
+            control_->release = 1;
+            ::waitpid(first_, nullptr, 0);
+            ::munmap(control_, sizeof(Control));
+            throw std::system_error(error, std::generic_category(), "ProcessChain member setup");
+        }
         pause_briefly();
     }
     for (int i = forkers_exit ? depth - 1 : 0; i < depth; ++i) {
