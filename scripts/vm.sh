@@ -89,6 +89,18 @@ append+=" printk.time=1 transparent_hugepage=madvise numa=fake=2 loglevel=5"
 if [ "$DEVEXCL_FLAVOUR" = debug ]; then
 	append+=" no5lvl"
 fi
+# The anon_vma_clone() failure tests narrow failslab to the anon_vma_chain
+# cache. Where that cache's sysfs failslab flag is read-only (6.1), only the
+# boot can set it. It fails nothing until a test arms failslab; slub_debug=
+# also makes the kernel print its pointers unhashed, so only those kernels
+# get it.
+if grep -qs 'SLAB_ATTR_RO(failslab)' "$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --src)/mm/slub.c"; then
+	# A cache named in slub_debug= gets only the flags given there: under
+	# SLUB_DEBUG_ON (the debug flavour) keep its default FZPU as well.
+	slub_flags=A
+	grep -qs '^CONFIG_SLUB_DEBUG_ON=y' "$kdir/.config" && slub_flags=FZPUA
+	append+=" slub_debug=$slub_flags,anon_vma_chain"
+fi
 
 if [ $shell -eq 1 ]; then
 	qemu+=(-serial mon:stdio -serial "file:$output" -serial "file:$peer"

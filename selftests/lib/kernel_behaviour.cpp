@@ -104,6 +104,18 @@ constexpr Row kRows[] = {
      "6.8's move_pages_pte() moves only PageAnonExclusive folios: a page still shared with a "
      "fork child fails with EBUSY, and both processes keep mapping it",
      has_uffdio_move, DEVEXCL_KFEAT_UFFDIO_MOVE, kNoUffdioMove},
+    {Behaviour::CloneAbsorbsAFailedAllocation, "clone-absorbs-a-failed-allocation",
+     "to 6.19 anon_vma_clone() allocates each anon_vma_chain with GFP_NOWAIT under the root's "
+     "rwsem and, if that fails, drops the lock and retries with GFP_KERNEL, so one injected "
+     "failure (fail-nth) is absorbed; 7.0's rework allocates them all with GFP_KERNEL before "
+     "taking the lock, and the first failure fails the clone",
+     [] { return !kernel_does(DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK); }},
+    {Behaviour::ForkReusesFirstIdleAnonVmaInChainOrder,
+     "fork-reuses-first-idle-anon-vma-in-chain-order",
+     "7.0's anon_vma_clone() offers the parent's anon_vmas for reuse in same_vma order and "
+     "takes the first idle one (no VMA, at most one child); to 6.19 it walks the chain "
+     "backwards, root first, and takes the last one in same_vma order, the oldest",
+     [] { return kernel_does(DEVEXCL_KFEAT_ANON_VMA_CLONE_REWORK); }},
 };
 
 const Row& row(Behaviour b) {
@@ -153,6 +165,19 @@ std::vector<Behaviour> all_behaviours() {
         all.push_back(r.id);
     }
     return all;
+}
+
+std::uint64_t anon_vma_reused_on_fork(const std::vector<AnonVmaInfo>& parent_chain) {
+    // Reusable: no VMA uses it and it has at most one child, which never
+    // holds for the root (it counts itself): 6.1 mm/rmap.c:310-313, 7.3
+    // mm/rmap.c:274-290.
+    auto idle = [](const AnonVmaInfo& a) { return a.num_active_vmas == 0 && a.num_children < 2; };
+    if (kernel_shows(Behaviour::ForkReusesFirstIdleAnonVmaInChainOrder)) {
+        auto it = std::find_if(parent_chain.begin(), parent_chain.end(), idle);
+        return it == parent_chain.end() ? 0 : it->id;
+    }
+    auto it = std::find_if(parent_chain.rbegin(), parent_chain.rend(), idle);
+    return it == parent_chain.rend() ? 0 : it->id;
 }
 
 PteKind write_protected_exclusive_kind() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "devexcl/rmap_types.hpp"
 #include "devexcl/types.hpp"
 
 namespace devexcl::test {
@@ -37,6 +38,11 @@ enum class Behaviour {
     UffdMoveRehomesFolio,
     // UFFDIO_MOVE of a page shared with a fork child fails with EBUSY.
     UffdMoveOfSharedPageIsEbusy,
+    // anon_vma_clone() retries a failed anon_vma_chain allocation once.
+    CloneAbsorbsAFailedAllocation,
+    // A fork reuses the first idle anon_vma of the parent's chain in
+    // same_vma order (else the last, which is the oldest).
+    ForkReusesFirstIdleAnonVmaInChainOrder,
 };
 
 // The kind of entry a held page's write entry becomes under write-protection.
@@ -51,6 +57,11 @@ Chain cloned_chain_order(Chain source_chain);
 bool behaviour_applies(Behaviour b);
 
 // True if the running kernel shows `b` (never where it does not apply).
+// The anon_vma of `parent_chain` (same_vma order, with its counters) that a
+// fork gives the child's VMA on this kernel instead of a new one; 0 if none.
+std::uint64_t anon_vma_reused_on_fork(const std::vector<AnonVmaInfo>& parent_chain);
+
+// True if the running kernel shows `b`.
 bool kernel_shows(Behaviour b);
 
 // The row's value on this kernel, as the behaviour table prints it:
