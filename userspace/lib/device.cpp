@@ -261,19 +261,11 @@ VmaInspection Device::inspect_vma(pid_t pid, std::uint64_t addr, VmaLookup looku
     req.chain = user_ptr(raw.get());
     req.max_chain = with_chain ? DEVEXCL_MAX_RMAP_ENTRIES : 0;
     ioctl_or_throw(DEVEXCL_IOC_INSPECT_VMA, &req, "DEVEXCL_IOC_INSPECT_VMA");
-    VmaInspection out;
-    out.start = req.vm_start;
-    out.end = req.vm_end;
-    out.flags = req.vm_flags;
-    out.pgoff = req.vm_pgoff;
-    out.anon_vma_id = req.anon_vma_id;
-    out.mm_id = req.mm_id;
-    out.chain_len = req.chain_len;
-    out.lock = VmaLock::from_raw(req.vma_lock);
+    VmaInspection out =
+        VmaInspection::from_raw({req.vm_start, req.vm_end, req.vm_flags, req.vm_pgoff,
+                                 req.anon_vma_id, req.mm_id, req.chain_len, req.vma_lock});
     for (std::uint64_t i = 0; i < req.returned; ++i) {
-        const auto& r = raw[i];
-        out.chain.push_back(
-            {r.id, r.root_id, r.parent_id, r.num_children, r.num_active_vmas, r.refcount});
+        out.chain.push_back(AnonVmaInfo::from_raw(raw[i]));
     }
     return out;
 }

@@ -104,6 +104,24 @@ std::string vm_flags_string(std::uint64_t flags) {
     return detail::join_bits(flags, kVmFlags);
 }
 
+AnonVmaInfo AnonVmaInfo::from_raw(const devexcl_anon_vma_info& raw) {
+    return {raw.id,           raw.root_id,         raw.parent_id,
+            raw.num_children, raw.num_active_vmas, raw.refcount};
+}
+
+VmaInspection VmaInspection::from_raw(const devexcl_vma_info& raw) {
+    VmaInspection v;
+    v.start = raw.vm_start;
+    v.end = raw.vm_end;
+    v.flags = raw.vm_flags;
+    v.pgoff = raw.vm_pgoff;
+    v.anon_vma_id = raw.anon_vma_id;
+    v.mm_id = raw.mm_id;
+    v.chain_len = raw.chain_len;
+    v.lock = VmaLock::from_raw(raw.vma_lock);
+    return v;
+}
+
 VmaLock VmaLock::from_raw(std::uint64_t raw) {
     VmaLock l;
     l.present = (raw & DEVEXCL_VMA_LOCK_PRESENT) != 0;

@@ -43,14 +43,7 @@ VmaInspection VmaInspector::inspect(pid_t pid, std::uint64_t addr, VmaLookup loo
             }
             devexcl_vma_info v;
             std::memcpy(&v, nla_data(tb[DEVEXCL_A_VMA]), sizeof(v));
-            out.start = v.vm_start;
-            out.end = v.vm_end;
-            out.flags = v.vm_flags;
-            out.pgoff = v.vm_pgoff;
-            out.anon_vma_id = v.anon_vma_id;
-            out.mm_id = v.mm_id;
-            out.chain_len = v.chain_len;
-            out.lock = VmaLock::from_raw(v.vma_lock);
+            out = VmaInspection::from_raw(v);
             if (const nlattr* chain = tb[DEVEXCL_A_ANON_VMA_CHAIN]) {
                 const std::size_t n =
                     static_cast<std::size_t>(nla_len(chain)) / sizeof(devexcl_anon_vma_info);
@@ -58,8 +51,7 @@ VmaInspection VmaInspector::inspect(pid_t pid, std::uint64_t addr, VmaLookup loo
                 for (std::size_t i = 0; i < n; ++i) {
                     devexcl_anon_vma_info r;
                     std::memcpy(&r, base + i * sizeof(r), sizeof(r));
-                    out.chain.push_back({r.id, r.root_id, r.parent_id, r.num_children,
-                                         r.num_active_vmas, r.refcount});
+                    out.chain.push_back(AnonVmaInfo::from_raw(r));
                 }
             }
             answered = true;

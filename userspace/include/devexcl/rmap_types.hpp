@@ -77,6 +77,8 @@ struct AnonVmaInfo {
     std::uint64_t refcount = 0;
 
     bool is_root() const { return id == root_id; }
+
+    static AnonVmaInfo from_raw(const devexcl_anon_vma_info& raw);
 };
 
 // The per-VMA lock (DEVEXCL_VMA_LOCK_*), a snapshot read without taking it.
@@ -104,6 +106,9 @@ struct VmaInspection {
     std::uint64_t chain_len = 0;
     std::vector<AnonVmaInfo> chain;  // same_vma order: newest first
     VmaLock lock;
+
+    // The VMA's facts, as the ioctl and netlink both give them; no chain.
+    static VmaInspection from_raw(const devexcl_vma_info& raw);
 };
 
 // "attached, 1 reader, writer waiting" or "no per-VMA locks".
