@@ -33,7 +33,7 @@ FUZZ_SEED ?= 1
 FUZZ_THP ?= 1
 
 .PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
-	run check check-all check-debug repro vm-shell bench fuzz soak cycles checkpatch format format-check \
+	run check check-all check-debug check-stock dkms-install dkms-uninstall repro vm-shell bench fuzz soak cycles checkpatch format format-check \
 	clean help
 
 all: module userspace selftests
@@ -108,6 +108,33 @@ fuzz: all
 ## check-all   make check on 6.1, 6.12 and latest (and KSRC= if given); the behaviour table
 check-all: deps
 	scripts/check-all.sh
+
+## check-stock the suite on Debian's own stock kernels (STOCK="6.1 6.12"), module built by DKMS
+STOCK ?= 6.1 6.12
+check-stock: deps
+	@status=0; for k in $(STOCK); do scripts/check-stock.sh $$k || status=1; done; exit $$status
+
+## dkms-install  register, build and install devexcl.ko with DKMS (KVER=, default: the running kernel)
+# The module's version is its ABI version: what a DKMS user needs to tell
+# two installed versions apart.
+KVER ?= $(shell uname -r)
+DKMS_VERSION = $(shell sed -nE 's/^\#define DEVEXCL_ABI_(MAJOR|MINOR) ([0-9]+)/\2/p' module/uapi/devexcl.h | paste -sd.)
+DKMS_SRC = /usr/src/devexcl-$(DKMS_VERSION)
+dkms-install: deps
+	@test -d /lib/modules/$(KVER)/build || { echo "no headers for $(KVER): apt-get install linux-headers-$(KVER)"; exit 1; }
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	cp -r Kbuild module $(DKMS_SRC)/
+	find $(DKMS_SRC) \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' \) -delete
+	sed 's/@VERSION@/$(DKMS_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	dkms remove devexcl/$(DKMS_VERSION) -k $(KVER) >/dev/null 2>&1 || true
+	dkms add devexcl/$(DKMS_VERSION) >/dev/null 2>&1 || dkms status devexcl/$(DKMS_VERSION) | grep -q .
+	dkms build devexcl/$(DKMS_VERSION) -k $(KVER)
+	dkms install devexcl/$(DKMS_VERSION) -k $(KVER) --force
+
+## dkms-uninstall remove devexcl from DKMS, for every kernel
+dkms-uninstall:
+	dkms remove devexcl/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)
 check-debug:

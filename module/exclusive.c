@@ -911,7 +911,8 @@ static int read_range_op(void __user *uarg, struct devexcl_range_op *op,
  * Return: 0 with per-page results; EINVAL, E2BIG, EFAULT for bad arguments
  * or a range with unmapped parts; EPERM for DEVEXCL_MARK_ALLOW_KERNEL_BUGS
  * without CAP_SYS_ADMIN; ESRCH if the target has exited; EINTR if killed;
- * ENOMEM; ENOSPC past DEVEXCL_MAX_REGIONS distinct ranges.
+ * ENOMEM; ENOSPC past DEVEXCL_MAX_REGIONS distinct ranges; EOPNOTSUPP,
+ * before anything else, on a kernel without device-exclusive entries.
  */
 long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 {
@@ -920,6 +921,8 @@ long devexcl_ioctl_mark(struct devexcl_ctx *ctx, void __user *uarg)
 	u32 __user *uresults;
 	long ret;
 
+	if (!DEVEXCL_HAVE_DEVICE_EXCLUSIVE)
+		return -EOPNOTSUPP;
 	ret = read_range_op(uarg, &op, DEVEXCL_MARK_ALLOW_KERNEL_BUGS);
 	if (ret)
 		return ret;
@@ -1225,7 +1228,9 @@ static int reacquire_and_access(struct devexcl_ctx *ctx, struct mm_struct *mm,
  * before the access, best effort: another thread may still unmap it
  * between the check and the write-back); ENOENT / ESTALE without a hold (and no REACQUIRE);
  * with REACQUIRE, the errno of the page's mark result (EBUSY if the page
- * lock stayed contended for HMM_RANGE_DEFAULT_TIMEOUT); ESRCH; EINTR.
+ * lock stayed contended for HMM_RANGE_DEFAULT_TIMEOUT); ESRCH; EINTR;
+ * EOPNOTSUPP, before anything else, on a kernel without device-exclusive
+ * entries: the device can hold no page to access.
  */
 long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 {
@@ -1234,6 +1239,8 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 	struct mm_struct *mm;
 	long ret;
 
+	if (!DEVEXCL_HAVE_DEVICE_EXCLUSIVE)
+		return -EOPNOTSUPP;
 	ret = read_inout_arg(uarg, &req, sizeof(req));
 	if (ret)
 		return ret;

@@ -2,16 +2,16 @@
 # Build the VM's base initramfs (uncompressed newc cpio: the guest loads it
 # without decompressing, which matters under TCG).
 #
-#   scripts/mkinitramfs.sh KDIR OUT.cpio
+#   scripts/mkinitramfs.sh MODROOT OUT.cpio
 #
 # Contents: busybox-static, /init, devexcl.ko, the static test binaries and
-# CLI from build/vm, the kernel's modules (test_hmm.ko) and hmm-tests.
+# CLI from build/vm, the kernel's modules (test_hmm.ko) from MODROOT (a
+# modules_install tree; empty: none) and hmm-tests.
 source "$(dirname "$0")/common.sh"
 
-kdir=${1:?usage: mkinitramfs.sh KDIR OUT.cpio}
-out=${2:?usage: mkinitramfs.sh KDIR OUT.cpio}
+modroot=${1?usage: mkinitramfs.sh MODROOT OUT.cpio}
+out=${2:?usage: mkinitramfs.sh MODROOT OUT.cpio}
 vm_out="$DEVEXCL_BUILD/vm"
-modroot="$(dirname "$kdir")/modroot"
 
 # The VM's programs are what selftests/Makefile installed in build/vm: that
 # Makefile is the one list of them.
@@ -36,7 +36,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 install -m 0644 "$DEVEXCL_BUILD/devexcl.ko" "$stage/opt/devexcl/"
 install -m 0755 "${vm_programs[@]}" "$stage/opt/devexcl/"
 install -m 0755 "$DEVEXCL_ROOT"/scripts/guest/*.sh "$stage/opt/devexcl/"
-cp -a "$modroot"/lib/modules/. "$stage/lib/modules/"
+[ -z "$modroot" ] || cp -a "$modroot"/lib/modules/. "$stage/lib/modules/"
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -39,9 +39,23 @@ while [ $# -gt 0 ]; do
 done
 [ $shell -eq 1 ] || [ $# -gt 0 ] || die "no command given (or use --shell)"
 
-kdir=$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --dir)
-bzimage="$kdir/arch/x86/boot/bzImage"
-[ -f "$bzimage" ] || die "no test kernel at $kdir (run 'make kernel')"
+# DEVEXCL_STOCK_KVER boots a distribution kernel as its package installed
+# it (scripts/check-stock.sh), instead of a test kernel of ours: its image
+# from /boot, and no modules of its own in the initramfs (the suite loads
+# none but test_hmm, which stock kernels do not build).
+if [ -n "${DEVEXCL_STOCK_KVER:-}" ]; then
+	kdir=/lib/modules/$DEVEXCL_STOCK_KVER/build
+	ksrc=$kdir
+	bzimage=/boot/vmlinuz-$DEVEXCL_STOCK_KVER
+	modroot=
+	[ -f "$bzimage" ] || die "no $bzimage (scripts/stock-kernel.sh install)"
+else
+	kdir=$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --dir)
+	ksrc=$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --src)
+	bzimage="$kdir/arch/x86/boot/bzImage"
+	modroot="$(dirname "$kdir")/modroot"
+	[ -f "$bzimage" ] || die "no test kernel at $kdir (run 'make kernel')"
+fi
 
 vm_out="$DEVEXCL_BUILD/vm"
 run_dir="$vm_out/runs/$name"
@@ -54,7 +68,7 @@ peer="$run_dir/peer.log"
 : >"$output"
 : >"$peer"
 base="$vm_out/initramfs.cpio"
-"$DEVEXCL_ROOT/scripts/mkinitramfs.sh" "$kdir" "$base"
+"$DEVEXCL_ROOT/scripts/mkinitramfs.sh" "$modroot" "$base"
 
 # The command rides in a second cpio archive appended to the base one.
 cmd_stage=$(mktemp -d)
@@ -94,7 +108,7 @@ fi
 # boot can set it. It fails nothing until a test arms failslab; slub_debug=
 # also makes the kernel print its pointers unhashed, so only those kernels
 # get it.
-if grep -qs 'SLAB_ATTR_RO(failslab)' "$("$DEVEXCL_ROOT/scripts/build-kernel.sh" --src)/mm/slub.c"; then
+if grep -qs 'SLAB_ATTR_RO(failslab)' "$ksrc/mm/slub.c"; then
 	# A cache named in slub_debug= gets only the flags given there: under
 	# SLUB_DEBUG_ON (the debug flavour) keep its default FZPU as well.
 	slub_flags=A
@@ -112,7 +126,7 @@ fi
 
 # One boot; sets status (and timed_out).
 boot() {
-	log "booting $(basename "$kdir")/bzImage under $accel (timeout ${timeout_s}s); console: $console"
+	log "booting $bzimage under $accel (timeout ${timeout_s}s); console: $console"
 	"${qemu[@]}" -append "$append" -monitor none \
 		-serial "file:$console" -serial "file:$output" -serial "file:$peer" </dev/null &
 	qemu_pid=$!

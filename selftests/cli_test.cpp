@@ -209,7 +209,31 @@ protected:
     void SetUp() override { ensure_module_loaded(); }
 };
 
+TEST_F(Cli, MarkWithoutDevicePrivateSaysWhyInOneLineAndRunsNothing) {
+    if (kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE)) {
+        GTEST_SKIP() << "this kernel has CONFIG_DEVICE_PRIVATE: marking works here";
+    }
+    TargetProcess target(MemoryKind::PrivateAnon);
+    const std::string pid = std::to_string(target.pid());
+    const std::string addr = hex(target.addr());
+    CliRun run = run_cli("mark " + pid + " " + addr + " 8k + status " + pid + " " + addr + " 8k");
+    EXPECT_EQ(run.status, 3) << run.out;
+    EXPECT_EQ(count(run.out, "\n"), 1u) << "one line, not a report: " << run.out;
+    EXPECT_NE(run.out.find("CONFIG_DEVICE_PRIVATE"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("inspect"), std::string::npos) << "what still works: " << run.out;
+
+    CliRun version = run_cli("version");
+    EXPECT_EQ(version.status, 0) << version.out;
+    EXPECT_NE(version.out.find(" -device-exclusive"), std::string::npos) << version.out;
+
+    // What still works, on the same page.
+    CliRun inspect = run_cli("--json inspect " + pid + " " + addr);
+    EXPECT_EQ(inspect.status, 0) << inspect.out;
+    EXPECT_NE(inspect.out.find(R"("pte":"present")"), std::string::npos) << inspect.out;
+}
+
 TEST_F(Cli, ChainedStepsShareOneContextInJson) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     TargetProcess target(MemoryKind::PrivateAnon);
     const std::string pid = std::to_string(target.pid());
     const std::string addr = hex(target.addr());
@@ -236,6 +260,7 @@ TEST_F(Cli, ChainedStepsShareOneContextInJson) {
 }
 
 TEST_F(Cli, HumanTableFoldsRunsAndRefusalsExitOne) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     TargetProcess target(MemoryKind::SharedAnon);
     const std::string pid = std::to_string(target.pid());
     CliRun run = run_cli("mark " + pid + " " + hex(target.addr()) + " 32k");
@@ -245,6 +270,7 @@ TEST_F(Cli, HumanTableFoldsRunsAndRefusalsExitOne) {
 }
 
 TEST_F(Cli, KernelErrorsPrintTheErrnoAndExitOne) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     CliRun run = run_cli("mark 1 0x1000 4k");
     EXPECT_EQ(run.status, 1) << run.out;
     EXPECT_NE(run.out.find("Bad address"), std::string::npos) << run.out;
@@ -267,6 +293,7 @@ TEST_F(Cli, UsageErrorsExitTwo) {
 
 // The CLI's `watch` is its own process: it gets every event as root.
 TEST_F(Cli, WatchPrintsEachRevocationEventAsItHappens) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Mapping buf(2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     buf.as<char>()[0] = 1;
     buf.as<char>()[kPage] = 1;
@@ -300,6 +327,7 @@ TEST_F(Cli, WatchPrintsEachRevocationEventAsItHappens) {
 // `hold` prints its context's revocations from the events, as they happen,
 // and releases when its input ends.
 TEST_F(Cli, HoldPrintsEachRevocationOfItsContextUntilInputEnds) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Mapping buf(2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     buf.as<char>()[0] = 1;
     buf.as<char>()[kPage] = 1;

@@ -15,6 +15,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/wait.hpp"
 
@@ -40,6 +41,7 @@ protected:
 };
 
 TEST_F(DeviceBusy, ACpuFaultWaitsForTheBusyDeviceAndThenRevokes) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Device dev = Device::open();
     const std::uint64_t at = mem_.address() + page_;
     ASSERT_TRUE(dev.mark(at, page_).all_held());
@@ -62,6 +64,7 @@ TEST_F(DeviceBusy, ACpuFaultWaitsForTheBusyDeviceAndThenRevokes) {
 }
 
 TEST_F(DeviceBusy, AnIdleDeviceMakesNobodyWait) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Device dev = Device::open();
     ASSERT_TRUE(dev.mark(mem_.address(), 2 * page_).all_held());
     dev.busy(10s);
@@ -72,6 +75,7 @@ TEST_F(DeviceBusy, AnIdleDeviceMakesNobodyWait) {
 }
 
 TEST_F(DeviceBusy, BadRequestsAreRefusedAndChangeNothing) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Device dev = Device::open();
     ASSERT_TRUE(dev.mark(mem_.address(), page_).all_held());
     devexcl_busy req{};

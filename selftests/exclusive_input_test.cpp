@@ -19,6 +19,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/run_as.hpp"
@@ -38,8 +39,11 @@ protected:
         ensure_module_loaded();
         mem_ = TestMemory::create(MemoryKind::PrivateAnon);
         dev_.emplace(Device::open());
-        // Half the pages held, so "nothing changed" covers both states.
-        ASSERT_TRUE(dev_->mark(mem_->addr(), 4 * kPage).all_held());
+        // Half the pages held, so "nothing changed" covers both states;
+        // where nothing can be held (no CONFIG_DEVICE_PRIVATE), the other half.
+        if (kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE)) {
+            ASSERT_TRUE(dev_->mark(mem_->addr(), 4 * kPage).all_held());
+        }
         before_counters_ = dev_->counters();
         before_status_ = dev_->status(mem_->addr(), mem_->length());
     }
@@ -77,31 +81,38 @@ protected:
 };
 
 TEST_F(BadInput, MarkUnalignedStartIsEinval) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(mark_raw(range(mem_->addr() + 8, kPage)), std::errc::invalid_argument);
 }
 
 TEST_F(BadInput, MarkUnalignedLengthIsEinval) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(mark_raw(range(mem_->addr(), kPage + 1)), std::errc::invalid_argument);
 }
 
 TEST_F(BadInput, MarkZeroLengthIsEinval) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(mark_raw(range(mem_->addr(), 0)), std::errc::invalid_argument);
 }
 
 TEST_F(BadInput, MarkWrappingRangeIsEinval) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(mark_raw(range(~0ULL & ~(kPage - 1), 2 * kPage)), std::errc::invalid_argument);
 }
 
 TEST_F(BadInput, MarkAboveTheCapIsE2big) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     std::uint64_t cap = dev_->version().max_range_bytes;
     EXPECT_EQ(mark_raw(range(mem_->addr(), cap + kPage)), std::errc::argument_list_too_long);
 }
 
 TEST_F(BadInput, MarkKernelAddressIsEfault) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(mark_raw(range(kKernelAddress, kPage)), std::errc::bad_address);
 }
 
 TEST_F(BadInput, MarkRangeWithAHoleIsEfaultAndMarksNothing) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Mapping three(3 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     std::memset(three.data(), 1, three.size());
     ASSERT_EQ(::munmap(three.as<char>() + kPage, kPage), 0);
@@ -115,6 +126,7 @@ TEST_F(BadInput, MarkRangeWithAHoleIsEfaultAndMarksNothing) {
 }
 
 TEST_F(BadInput, MarkUnknownFlagsOrReservedBitsAreEinval) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto op = range(mem_->addr() + 4 * kPage, kPage);
     for (std::uint64_t flags : {std::uint64_t{2}, ~std::uint64_t{DEVEXCL_MARK_ALLOW_KERNEL_BUGS}}) {
         op.flags = flags;
@@ -126,6 +138,7 @@ TEST_F(BadInput, MarkUnknownFlagsOrReservedBitsAreEinval) {
 }
 
 TEST_F(BadInput, MarkBadResultsPointerIsEfaultBeforeMarking) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto op = range(mem_->addr() + 4 * kPage, 4 * kPage);
     op.results = 8;
     EXPECT_EQ(mark_raw(op), std::errc::bad_address);
@@ -134,11 +147,13 @@ TEST_F(BadInput, MarkBadResultsPointerIsEfaultBeforeMarking) {
 }
 
 TEST_F(BadInput, MarkBadArgumentPointerIsEfault) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(dev_->try_ioctl(DEVEXCL_IOC_MARK, reinterpret_cast<void*>(8)),
               std::errc::bad_address);
 }
 
 TEST_F(BadInput, MarkArgumentInReadOnlyMemoryIsEfaultBeforeMarking) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Mapping page(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     auto* op = page.as<devexcl_range_op>();
     *op = range(mem_->addr() + 4 * kPage, 4 * kPage);
@@ -176,6 +191,7 @@ TEST_F(BadInput, ReleaseBadArgumentsAreRefused) {
 }
 
 TEST_F(BadInput, AccessBadArgumentsAreRefused) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     devexcl_access req{};
     req.addr = mem_->addr() + 4;
     req.op = DEVEXCL_OP_READ;
@@ -197,6 +213,7 @@ TEST_F(BadInput, AccessBadArgumentsAreRefused) {
 // unwritable one must fail before the access, as MARK's does: the fixture
 // checks that device_ops did not move, and the word must not either.
 TEST_F(BadInput, AccessArgumentInReadOnlyMemoryIsEfaultBeforeTheAccess) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Mapping page(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     auto* req = page.as<devexcl_access>();
     *req = devexcl_access{};
@@ -212,6 +229,7 @@ TEST_F(BadInput, AccessArgumentInReadOnlyMemoryIsEfaultBeforeTheAccess) {
 
 // With REACQUIRE, a refused access must not take a revoked page back either.
 TEST_F(BadInput, ReacquiringAccessArgumentInReadOnlyMemoryIsEfaultBeforeReacquiring) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     dev_.reset();  // revoking changes state by design: a context of its own
     Device dev = Device::open();
     ASSERT_TRUE(dev.mark(mem_->addr(), kPage).all_held());
@@ -235,6 +253,7 @@ TEST_F(BadInput, ReacquiringAccessArgumentInReadOnlyMemoryIsEfaultBeforeReacquir
 }
 
 TEST_F(BadInput, AccessWithoutAHoldIsEnoentOrEstale) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     devexcl_access req{};
     req.op = DEVEXCL_OP_ADD;
     req.value = 1;
@@ -291,6 +310,7 @@ TEST_F(BadInput, BindPidfdThatIsNotAPidfdIsRefused) {
 }
 
 TEST_F(BadInput, BindWhileHoldingPagesIsEbusy) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     devexcl_bind req{};
     req.pid = static_cast<std::uint64_t>(::getpid());
     EXPECT_EQ(dev_->try_ioctl(DEVEXCL_IOC_BIND, &req), std::errc::device_or_resource_busy);
@@ -360,6 +380,7 @@ TEST_F(Permissions, UnprivilegedUserCannotBindByPidfdToRootsProcess) {
 
 // Walking into a known kernel bug is for admins reproducing it on purpose.
 TEST_F(Permissions, UnprivilegedUserCannotAllowKernelBugs) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(run_as_nobody([] {
                   auto mem = TestMemory::create(MemoryKind::PrivateAnon);
                   Device dev = Device::open();
@@ -376,6 +397,7 @@ TEST_F(Permissions, UnprivilegedUserCannotAllowKernelBugs) {
 }
 
 TEST_F(Permissions, UnprivilegedUserMayMarkItsOwnMemory) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     EXPECT_EQ(run_as_nobody([] {
                   auto mem = TestMemory::create(MemoryKind::PrivateAnon);
                   Device dev = Device::open();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "devexcl/device.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 
@@ -19,6 +20,7 @@ using namespace devexcl;
 using namespace devexcl::test;
 
 TEST(DataIntegrity, CpuThreadsAndDeviceAtomicsGiveExactSumsOver10Seconds) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     ensure_module_loaded();
     constexpr int kCpuThreads = 2;
     constexpr std::size_t kCounters = 4;  // one per page

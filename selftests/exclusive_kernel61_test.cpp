@@ -34,7 +34,10 @@ const std::size_t kPage = TestMemory::page_size();
 
 class Kernel61 : public testing::Test {
 protected:
-    void SetUp() override { ensure_module_loaded(); }
+    void SetUp() override {
+        ensure_module_loaded();
+        DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
+    }
 
     // Builds `kind`, or skips when the kernel cannot provide it.
     std::unique_ptr<TestMemory> make(MemoryKind kind) {

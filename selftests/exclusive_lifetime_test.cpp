@@ -17,6 +17,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/module_stats.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
@@ -32,7 +33,10 @@ const std::size_t kPage = TestMemory::page_size();
 
 class Lifetime : public testing::Test {
 protected:
-    void SetUp() override { ensure_module_loaded(); }
+    void SetUp() override {
+        ensure_module_loaded();
+        DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
+    }
 };
 
 TEST_F(Lifetime, CloseWithPagesHeldRestoresTheCpuMappings) {

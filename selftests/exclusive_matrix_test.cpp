@@ -25,6 +25,7 @@
 #include "devexcl/error.hpp"
 #include "devexcl/events.hpp"
 #include "lib/kernel_behaviour.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/pagemap.hpp"
@@ -105,7 +106,10 @@ std::uint64_t reserve_window(std::size_t length, std::size_t align, Mapping& hol
 
 class ExclusiveMatrix : public testing::TestWithParam<std::tuple<MemoryKind, Op>> {
 protected:
-    void SetUp() override { ensure_module_loaded(); }
+    void SetUp() override {
+        ensure_module_loaded();
+        DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
+    }
 
     MemoryKind kind() const { return std::get<0>(GetParam()); }
     Op op() const { return std::get<1>(GetParam()); }

@@ -54,6 +54,7 @@
 #include "devexcl/mapping.hpp"
 #include "lib/env.hpp"
 #include "lib/forked_child.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
 #include "lib/numa.hpp"
@@ -765,6 +766,7 @@ private:
 }  // namespace
 
 TEST(DataIntegrity, SoakWithForksUnmapsExitsAndMigrationGivesExactSums) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     ensure_module_loaded();
     const auto seconds = std::chrono::seconds(env_number("DEVEXCL_SOAK_SECONDS", 5));
     Soak(seconds).run();

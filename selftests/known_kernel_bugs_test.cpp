@@ -35,7 +35,10 @@ const std::size_t kPage = TestMemory::page_size();
 
 class KnownKernelBugs : public testing::Test {
 protected:
-    void SetUp() override { ensure_module_loaded(); }
+    void SetUp() override {
+        ensure_module_loaded();
+        DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
+    }
 };
 
 TEST_F(KnownKernelBugs, ThpPagesAreRefusedBeforeTheKernelIsCalledWhereMarkingThemIsUnsafe) {

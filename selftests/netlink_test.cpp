@@ -53,6 +53,7 @@ protected:
 };
 
 TEST_F(Netlink, StatsCountContextsAndMarks) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto before = module_stats();
     ASSERT_TRUE(before.count("contexts_open"));
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
@@ -65,6 +66,7 @@ TEST_F(Netlink, StatsCountContextsAndMarks) {
 }
 
 TEST_F(Netlink, ACpuFaultProducesOneEventWithCauseRangeAndTrigger) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
     const std::uint64_t ctx = dev.counters().context_id;
@@ -92,6 +94,7 @@ TEST_F(Netlink, ACpuFaultProducesOneEventWithCauseRangeAndTrigger) {
 // A filter may name any thread: it selects the thread's process, which is
 // what contexts record as their target.
 TEST_F(Netlink, APidFilterNamingAThreadSelectsItsProcess) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
     std::atomic<pid_t> tid{0};
@@ -119,7 +122,11 @@ TEST_F(Netlink, APidFilterNamingAThreadSelectsItsProcess) {
 TEST_F(Netlink, DumpMatchesTheIoctlRecordForRecord) {
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
-    ASSERT_TRUE(dev.mark(mem->addr(), 2 * kPage).all_held());
+    // Without CONFIG_DEVICE_PRIVATE the dump is checked on present pages only.
+    const bool exclusive = kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE);
+    if (exclusive) {
+        ASSERT_TRUE(dev.mark(mem->addr(), 2 * kPage).all_held());
+    }
     RangeInspector inspector;
     std::vector<PageInfo> dumped;
     std::uint64_t cursor = inspector.inspect(::getpid(), mem->addr(), mem->addr() + mem->length(),
@@ -135,12 +142,23 @@ TEST_F(Netlink, DumpMatchesTheIoctlRecordForRecord) {
         EXPECT_EQ(dumped[i].nr_mappings, direct[i].nr_mappings);
         EXPECT_EQ(dumped[i].anon_vma_id, direct[i].anon_vma_id);
     }
+    if (!exclusive) {
+        EXPECT_EQ(dumped[0].pte, PteKind::Present);
+        return;
+    }
     EXPECT_EQ(dumped[0].pte, PteKind::DeviceExclusiveWrite);
     EXPECT_EQ(dumped[0].mapcount_mismatch(), !kernel_shows(Behaviour::MapcountKeptWhileExclusive))
         << behaviour_reason(Behaviour::MapcountKeptWhileExclusive);
 }
 
 // --- Dumps ---
+
+// What a page the tests mark shows: device-exclusive, or still present on
+// a kernel that cannot make the entry (no CONFIG_DEVICE_PRIVATE).
+PteKind marked_pte() {
+    return kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE) ? PteKind::DeviceExclusiveWrite
+                                                       : PteKind::Present;
+}
 
 bool same_view(const PageInfo& a, const PageInfo& b) {
     // LRU and the refcount move on their own (per-CPU LRU batches hold references).
@@ -163,7 +181,7 @@ TEST_F(Netlink, AGibibyteDumpCompletesAndAgreesWithTheIoctlOnASample) {
         big.as<char>()[i * kPage] = 1;
     }
     Device dev = Device::open();
-    for (std::size_t i = 0; i < pages; i += 1024) {
+    for (std::size_t i = 0; i < pages && kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE); i += 1024) {
         ASSERT_TRUE(dev.mark(big.address() + i * kPage, kPage).all_held());
     }
     RangeInspector inspector;
@@ -188,7 +206,7 @@ TEST_F(Netlink, AGibibyteDumpCompletesAndAgreesWithTheIoctlOnASample) {
         PageInfo direct = dev.inspect_range(::getpid(), big.address() + i * kPage, kPage).at(0);
         EXPECT_TRUE(same_view(records[i], direct)) << "page " << i;
     }
-    EXPECT_EQ(records[0].pte, PteKind::DeviceExclusiveWrite);
+    EXPECT_EQ(records[0].pte, marked_pte());
     EXPECT_EQ(records[16].pte, PteKind::Present);
     EXPECT_EQ(records[17].pte, PteKind::None);
 }
@@ -205,7 +223,8 @@ TEST_F(Netlink, ADumpResumesFromACursor) {
     EXPECT_EQ(addrs[2], mem->page_addr(7));
 }
 
-// 16 pages: 0, 4 and 5 written (5 device-exclusive), 8 read (the zero
+// 16 pages: 0, 4 and 5 written (5 device-exclusive where the kernel can
+// make the entry, present where not), 8 read (the zero
 // page), the rest holes, and the last 4 unmapped again. Tests check that
 // the gap is still unmapped after their dumps: a mapping that landed there
 // would explain a failure.
@@ -221,6 +240,9 @@ public:
             mem_.as<char>()[i * kPage] = 1;
         }
         (void)mem_.as<volatile char>()[8 * kPage];
+        if (!kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE)) {
+            return;
+        }
         if (auto r = dev_.mark(page(5), kPage); !r.all_held()) {
             throw std::system_error(r.pages.empty() ? 0 : r.pages[0].error, std::generic_category(),
                                     "mark page 5");
@@ -314,7 +336,9 @@ TEST_F(Netlink, EmptyRunsCarryHolesAndGapsBetweenArraysOfRecords) {
     EXPECT_EQ(addrs(attrs[0]), std::vector<std::uint64_t>{layout.page(0)});
     EXPECT_TRUE(is_run(attrs[1], layout.page(1), 3, DEVEXCL_PTE_NONE));
     EXPECT_EQ(addrs(attrs[2]), (std::vector<std::uint64_t>{layout.page(4), layout.page(5)}));
-    EXPECT_EQ(attrs[2].records[1].pte_kind, DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE);
+    EXPECT_EQ(attrs[2].records[1].pte_kind, kernel_does(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE)
+                                                ? DEVEXCL_PTE_DEVICE_EXCLUSIVE_WRITE
+                                                : DEVEXCL_PTE_PRESENT);
     EXPECT_TRUE(is_run(attrs[3], layout.page(6), 2, DEVEXCL_PTE_NONE));
     EXPECT_EQ(addrs(attrs[4]), std::vector<std::uint64_t>{layout.page(8)});
     EXPECT_TRUE(attrs[4].records[0].page_flags & DEVEXCL_PAGE_ZERO);
@@ -350,7 +374,7 @@ TEST_F(Netlink, EmptyRunsExpandToTheRecordsOfEveryRecordDumpsAndTheIoctl) {
                 << "page " << i << " rmap " << walk_rmap;
         }
         EXPECT_EQ(from_runs[12].pte, PteKind::NoVma);
-        EXPECT_EQ(from_runs[5].pte, PteKind::DeviceExclusiveWrite);
+        EXPECT_EQ(from_runs[5].pte, marked_pte());
     }
     EXPECT_TRUE(layout.tail_unmapped());
 }
@@ -544,6 +568,7 @@ TEST_F(Netlink, ATargetThatExitsMidDumpEndsItWithEsrch) {
 // --- Entitlement and drops ---
 
 TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     WorldAccessibleNode open_to_all;
     int subscribed[2], revoked[2];
     ASSERT_EQ(::pipe(subscribed), 0);
@@ -596,6 +621,7 @@ TEST_F(Netlink, AnUnprivilegedListenerGetsNoEventAboutAnotherUsersProcess) {
 }
 
 TEST_F(Netlink, ATinySocketBufferLosesEventsButCountsEveryOne) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     auto mem = TestMemory::create(MemoryKind::PrivateAnon);
     Device dev = Device::open();
     ModuleStatsReader stats;

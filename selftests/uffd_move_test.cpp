@@ -17,6 +17,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
 #include "lib/kernel_behaviour.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/pagemap.hpp"
 #include "lib/uffd_move.hpp"
@@ -60,6 +61,7 @@ protected:
 };
 
 TEST_F(UffdMove, MovingAHeldPageFailsWithEfaultAndStillRevokesIt) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Device dev = Device::open();
     const std::uint64_t at = src_.address() + page_;
     ASSERT_TRUE(dev.mark(at, page_).all_held());
@@ -82,6 +84,7 @@ TEST_F(UffdMove, MovingAHeldPageFailsWithEfaultAndStillRevokesIt) {
 }
 
 TEST_F(UffdMove, AnUnheldNeighbourMovesAndTheDeviceKeepsItsOtherPages) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     Device dev = Device::open();
     ASSERT_TRUE(dev.mark(src_.address() + 2 * page_, 2 * page_).all_held());
     std::int64_t moved = 0;

@@ -135,6 +135,7 @@ TEST_F(VmaLockTest, AFaultParkedInAUserfaultfdHandlerHoldsNoReader) {
 // remove_device_exclusive_entry(), which notifies): while the busy device
 // holds that invalidation, the reader is there to see.
 TEST_F(VmaLockTest, AFaultOnAHeldPageIsAReaderWhileTheDeviceIsBusy) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     if (!kernel_shows(Behaviour::FaultOnHeldPageTakesVmaReadLock)) {
         GTEST_SKIP() << kNoPerVmaLocks << ", row "
                      << behaviour_name(Behaviour::FaultOnHeldPageTakesVmaReadLock);
@@ -166,6 +167,7 @@ TEST_F(VmaLockTest, AFaultOnAHeldPageIsAReaderWhileTheDeviceIsBusy) {
 // rwsem's waiter bit), 7.3 sets VM_REFCNT_EXCLUDE_READERS_FLAG and waits
 // for vm_refcnt to drain (include/linux/mmap_lock.h, mm/mmap_lock.c).
 TEST_F(VmaLockTest, AWriterWaitingForAReaderIsSeenExcludingReaders) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     if (!kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK)) {
         GTEST_SKIP() << kNoPerVmaLocks;
     }
@@ -204,6 +206,7 @@ TEST_F(VmaLockTest, AWriterWaitingForAReaderIsSeenExcludingReaders) {
 // Inside the write section, after vma_start_write(): the VMA's
 // vm_lock_seq equals the mm's mmap_lock sequence until mmap_write_unlock().
 TEST_F(VmaLockTest, AVmaInAnMmapWriteSectionShowsItIsWriteLocked) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     if (!kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK)) {
         GTEST_SKIP() << kNoPerVmaLocks;
     }
@@ -230,6 +233,7 @@ TEST_F(VmaLockTest, AVmaInAnMmapWriteSectionShowsItIsWriteLocked) {
 // once the zap notifies, the VMA is not found by address any more, with
 // or without the mmap_lock. A detached VMA cannot be caught this way.
 TEST_F(VmaLockTest, AVmaBeingUnmappedIsGoneFromTheTreeBeforeItsPagesAreZapped) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     if (!kernel_does(DEVEXCL_KFEAT_PER_VMA_LOCK)) {
         GTEST_SKIP() << kNoPerVmaLocks;
     }

@@ -16,6 +16,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/mapping.hpp"
+#include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 
 using namespace devexcl;
@@ -53,6 +54,7 @@ protected:
 };
 
 TEST_F(VmaSplit, AOnePageMunmapRevokesEveryHeldPageOfTheSurrounding2MiBAsClear) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     map();
     Device dev = Device::open();
     const std::uint64_t hole = block_ + 9 * page_;
@@ -98,6 +100,7 @@ TEST_F(VmaSplit, AOnePageMunmapRevokesEveryHeldPageOfTheSurrounding2MiBAsClear) 
 }
 
 TEST_F(VmaSplit, AnMprotectOfOnePageRevokesTheSurrounding2MiBToo) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     map();
     Device dev = Device::open();
     mark(dev, block_, 16);
@@ -110,6 +113,7 @@ TEST_F(VmaSplit, AnMprotectOfOnePageRevokesTheSurrounding2MiBToo) {
 }
 
 TEST_F(VmaSplit, AVmaThatDoesNotSpanTheAligned2MiBLosesOnlyWhatIsUnmapped) {
+    DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
     // 64 KiB: no aligned 2 MiB lies inside it, so no PMD split is tried.
     Mapping small(16 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     for (std::uint64_t i = 0; i < 16; ++i) {

@@ -9,6 +9,11 @@
  * an ERR_PTR per page, and in the same series made the read and write
  * entry kinds one, SWP_DEVICE_EXCLUSIVE: that macro is what tells the two
  * generations apart, so a backport of the series is seen as what it is.
+ *
+ * Without CONFIG_DEVICE_PRIVATE neither exists (mm/rmap.c builds them only
+ * with it): Debian's stock 6.1 and 6.12 kernels, for example. The module
+ * still loads there, for inspection, dumps and events, and marking answers
+ * -EOPNOTSUPP (generation 0).
  */
 #ifndef _DEVEXCL_COMPAT_EXCLUSIVE_H
 #define _DEVEXCL_COMPAT_EXCLUSIVE_H
@@ -20,7 +25,11 @@
 #include <linux/rmap.h>
 #include <linux/swap.h>
 
-#ifdef SWP_DEVICE_EXCLUSIVE
+#ifndef CONFIG_DEVICE_PRIVATE
+/* No way to make a device-exclusive entry, so none to meet either. */
+#define DEVEXCL_EXCLUSIVE_GEN 0
+#define DEVEXCL_KBUG_THP_EXCLUSIVE 0
+#elif defined(SWP_DEVICE_EXCLUSIVE)
 /* make_device_exclusive(): one page a call, mapcount kept, one entry kind. */
 #define DEVEXCL_EXCLUSIVE_GEN 2
 /*
@@ -59,13 +68,16 @@
  * against a CPU fault's restore.
  *
  * Return: the number of pages looked at (slots beyond it are untouched),
- * or a negative errno if the first page could not be faulted in.
+ * or a negative errno if the first page could not be faulted in;
+ * -EOPNOTSUPP if the kernel has no device-exclusive entries.
  */
 static inline int devexcl_make_exclusive(struct mm_struct *mm,
 					 unsigned long start, unsigned long end,
 					 struct page **pages, void *owner)
 {
-#if DEVEXCL_EXCLUSIVE_GEN == 1
+#if DEVEXCL_EXCLUSIVE_GEN == 0
+	return -EOPNOTSUPP;
+#elif DEVEXCL_EXCLUSIVE_GEN == 1
 	return make_device_exclusive_range(mm, start, end, pages, owner);
 #else
 	unsigned long addr;
@@ -109,7 +121,9 @@ static inline int devexcl_make_exclusive(struct mm_struct *mm,
 static inline bool
 devexcl_event_may_restore(const struct mmu_notifier_range *range)
 {
-#if DEVEXCL_EXCLUSIVE_GEN == 1
+#if DEVEXCL_EXCLUSIVE_GEN == 0
+	return false;
+#elif DEVEXCL_EXCLUSIVE_GEN == 1
 	return range->event == MMU_NOTIFY_EXCLUSIVE && !range->owner;
 #else
 	return range->event == MMU_NOTIFY_CLEAR && !range->owner &&
@@ -118,6 +132,9 @@ devexcl_event_may_restore(const struct mmu_notifier_range *range)
 }
 
 #define DEVEXCL_RESTORE_IS_CLEAR (DEVEXCL_EXCLUSIVE_GEN >= 2)
+
+/* Whether devexcl_make_exclusive() can convert anything at all. */
+#define DEVEXCL_HAVE_DEVICE_EXCLUSIVE (DEVEXCL_EXCLUSIVE_GEN >= 1)
 
 /**
  * devexcl_exclusive_release() - drop what devexcl_make_exclusive() handed over

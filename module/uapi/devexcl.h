@@ -17,7 +17,7 @@
 
 /* A major bump breaks old callers; a minor bump only adds. */
 #define DEVEXCL_ABI_MAJOR 1
-#define DEVEXCL_ABI_MINOR 4
+#define DEVEXCL_ABI_MINOR 5
 
 /* 0xDE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define DEVEXCL_IOC_MAGIC 0xDE
@@ -90,6 +90,13 @@ struct devexcl_version {
  * is where it was first faulted, in pages, not the file offset (ABI 1.4).
  */
 #define DEVEXCL_KFEAT_VMA_ANON_PGOFF _BITULL(7)
+/*
+ * The kernel can make device-exclusive entries: it was built with
+ * CONFIG_DEVICE_PRIVATE (ABI 1.5). Without it DEVEXCL_IOC_MARK and
+ * DEVEXCL_IOC_ACCESS answer EOPNOTSUPP; inspection, dumps, events and the
+ * rest work. Debian's stock 6.1 and 6.12 kernels lack the option.
+ */
+#define DEVEXCL_KFEAT_DEVICE_EXCLUSIVE _BITULL(8)
 
 #define DEVEXCL_IOC_VERSION _IOR(DEVEXCL_IOC_MAGIC, 0x00, struct devexcl_version)
 

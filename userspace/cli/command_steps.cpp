@@ -1,5 +1,7 @@
 // mark | status | release | atomic | hold | counters | revocations, chained
 // with '+' on one device context.
+#include <algorithm>
+#include <iostream>
 #include <set>
 
 #include "commands.hpp"
@@ -13,6 +15,12 @@
 namespace devexcl::cli {
 
 namespace {
+
+// One line: why, and what still works.
+constexpr const char* kNoDeviceExclusive =
+    "devexcl: this kernel cannot make pages device-exclusive (it was built without "
+    "CONFIG_DEVICE_PRIVATE), so mark and atomic are unavailable; inspect, vma, tree, watch "
+    "and stats work.";
 
 Revocation to_revocation(const Event& e) {
     return Revocation{e.seq,         e.start, e.end,
@@ -52,11 +60,24 @@ void hold(Device& dev, const Reporter& rep, const Step& step) {
     rep.out.flush();
 }
 
+// Marking and device access need device-exclusive entries; the other
+// steps only report the context's state.
+bool needs_device_exclusive(const std::vector<Step>& steps) {
+    return std::any_of(steps.begin(), steps.end(), [](const Step& s) {
+        return s.kind == StepKind::Mark || s.kind == StepKind::Atomic;
+    });
+}
+
 }  // namespace
 
 int command_steps(const Invocation& inv, std::ostream& out) {
     std::vector<Step> steps = parse_steps(inv.command, inv.args);
     Device dev = Device::open(inv.device);
+    if (needs_device_exclusive(steps) && !dev.version().device_exclusive()) {
+        // Said once, before any step runs, rather than as a bare EOPNOTSUPP.
+        std::cerr << kNoDeviceExclusive << '\n';
+        return 3;
+    }
     Reporter rep{out, inv.json, dev.version().page_size};
     const pid_t pid = chain_pid(steps);
     if (pid != 0) {

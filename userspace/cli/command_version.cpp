@@ -19,6 +19,7 @@ struct KernelFeatureName {
 
 // What the running kernel does, by the module's DEVEXCL_KFEAT_* bits.
 constexpr KernelFeatureName kKernelFeatureNames[] = {
+    {DEVEXCL_KFEAT_DEVICE_EXCLUSIVE, "device-exclusive"},
     {DEVEXCL_KFEAT_EXCLUSIVE_PER_PAGE, "exclusive-per-page"},
     {DEVEXCL_KFEAT_EXCLUSIVE_KEEPS_MAPCOUNT, "exclusive-keeps-mapcount"},
     {DEVEXCL_KFEAT_EXCLUSIVE_ONE_KIND, "exclusive-one-kind"},

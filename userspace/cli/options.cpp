@@ -153,7 +153,7 @@ std::string usage() {
            "  -h, --help                       this text\n"
            "\n"
            "exit status: 0 ok, 1 kernel error (errno printed) or pages refused by mark,\n"
-           "2 usage error\n";
+           "2 usage error, 3 mark or atomic on a kernel without device-exclusive entries\n";
 }
 
 }  // namespace devexcl::cli

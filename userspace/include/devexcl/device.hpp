@@ -33,6 +33,9 @@ struct Version {
     bool has(std::uint64_t feature) const { return (features & feature) == feature; }
     // A DEVEXCL_KFEAT_* bit.
     bool kernel_has(std::uint64_t feature) const { return (kernel_features & feature) == feature; }
+    // The kernel can make device-exclusive entries (CONFIG_DEVICE_PRIVATE):
+    // without it, mark and access fail with EOPNOTSUPP.
+    bool device_exclusive() const { return kernel_has(DEVEXCL_KFEAT_DEVICE_EXCLUSIVE); }
     // "6.12.118" (the patch level saturates at 255 in the kernel's encoding).
     std::string kernel_version_string() const;
 };

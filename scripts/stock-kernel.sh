@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Debian's own kernels, as a user has them: install the newest stock image
+# and its headers as packages, and print the kernel release.
+#
+#   scripts/stock-kernel.sh install NAME    install (if needed), print KVER
+#   scripts/stock-kernel.sh resolve NAME    print the package set, install nothing
+#
+# NAME is 6.1 (bookworm's linux-image-6.1.0-N-amd64, from bookworm or
+# bookworm-security) or 6.12 (Debian 12 carries 6.12 in bookworm-security,
+# as linux-image-6.12.N+deb12-amd64, and in bookworm-backports, as
+# 6.12.N+bpo-amd64: the newer of the two). Old versions leave the archive,
+# so "newest" is resolved now; a release already installed is kept while
+# the archive still has it.
+#
+# The image goes to /boot and /lib/modules/KVER as the package puts it; on
+# this machine nothing boots from /boot (there is no boot loader), so the
+# image is only what the test VM boots. The backports packages are pinned
+# by their exact names (see pin_backports), so nothing else on the machine
+# changes version.
+source "$(dirname "$0")/common.sh"
+
+mode=${1:?usage: stock-kernel.sh install|resolve NAME}
+name=${2:?usage: stock-kernel.sh install|resolve NAME}
+
+case $name in
+6.1) regex='linux-image-6\.1\.0-[0-9]+-amd64' ;;
+6.12) regex='linux-image-6\.12\.[0-9]+\+(deb12|bpo)-amd64' ;;
+*) die "stock kernel must be 6.1 or 6.12, not '$name'" ;;
+esac
+
+# "PACKAGE VERSION" of every image the archive offers, oldest first.
+available_images() {
+	local pkg
+	for pkg in $(apt-cache pkgnames linux-image-6 | grep -Ex "$regex"); do
+		apt-cache madison "$pkg" | awk -F' [|] ' '{ gsub(/ /, "", $1); gsub(/ /, "", $2); print $1, $2 }'
+	done | sort -t' ' -k2,2V
+}
+
+# The headers that go with an image, and the image's kernel release.
+headers_of() { echo "linux-headers-${1#linux-image-}"; }
+kver_of() { echo "${1#linux-image-}"; }
+
+resolve() {
+	local line pkg
+	line=$(available_images | while read -r pkg _; do
+		# An image whose headers are not (yet) in the archive is no use.
+		[ -n "$(apt-cache madison "$(headers_of "$pkg")")" ] && echo "$pkg"
+	done | tail -n1)
+	[ -n "$line" ] || die "no stock $name image with headers in the archive (apt-get update?)"
+	echo "$line"
+}
+
+# bookworm-backports is pinned to -1 but for linux-source-* (see
+# kernel-source.sh); a +bpo image needs its own packages let through, by
+# name, so that upgrades of anything installed stay as they were.
+pin_backports() {
+	local abi=$1
+	cat >/etc/apt/preferences.d/devexcl-stock-kernels <<-EOF
+		# Added by devexcl's scripts/stock-kernel.sh: one stock kernel's packages.
+		Package: linux-image-$abi-amd64 linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-$abi
+		Pin: release n=bookworm-backports
+		Pin-Priority: 500
+	EOF
+}
+
+pkg=$(resolve)
+kver=$(kver_of "$pkg")
+if [ "$mode" = resolve ]; then
+	echo "$pkg $(headers_of "$pkg") $kver"
+	exit 0
+fi
+[ "$mode" = install ] || die "usage: stock-kernel.sh install|resolve NAME"
+
+want=("$pkg" "$(headers_of "$pkg")" dkms)
+missing=()
+for p in "${want[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root"
+	case $kver in *+bpo-amd64) pin_backports "${kver%-amd64}" ;; esac
+	# The image needs initramfs-tools, which needs udev, which must match
+	# the installed systemd exactly: the archive's newest udev would
+	# upgrade systemd with it. Take the udev of the systemd we have.
+	if [ "$(dpkg-query -W -f='${db:Status-Status}' udev 2>/dev/null || true)" != installed ] &&
+		systemd_version=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null) && [ -n "$systemd_version" ]; then
+		missing+=("udev=$systemd_version")
+	fi
+	# No recommends: firmware and apparmor are for real hardware, and dkms
+	# would pull the linux-headers-amd64 metapackage. Nothing installed may
+	# change version: a plan with an upgrade ("Inst PKG [OLD] ...") is refused.
+	plan=$(apt-get -s -o Debug::NoLocking=1 install --no-install-recommends "${missing[@]}" </dev/null) ||
+		die "apt cannot install ${missing[*]}"
+	if upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan"); then
+		die "installing ${missing[*]} would upgrade installed packages, refused:"$'\n'"$upgrades"
+	fi
+	log "installing the stock kernel packages: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2
+fi
+[ -f "/boot/vmlinuz-$kver" ] || die "$pkg is installed but /boot/vmlinuz-$kver is missing"
+[ -d "/lib/modules/$kver/build" ] || die "$(headers_of "$pkg") is installed but /lib/modules/$kver/build is missing"
+echo "$kver"
