@@ -18,7 +18,7 @@
 
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
-#include "devexcl/genl_socket.hpp"
+#include "genl_socket.hpp"
 #include "devexcl/mapping.hpp"
 #include "lib/forked_child.hpp"
 #include "lib/memory_kinds.hpp"
