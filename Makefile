@@ -31,8 +31,10 @@ CYCLES ?= 100
 FUZZ_SECONDS ?= $(if $(filter debug,$(DEVEXCL_FLAVOUR)),100,150)
 FUZZ_SEED ?= 1
 FUZZ_THP ?= 1
+# `make install`: where to (DESTDIR, if set, is prepended to every path).
+PREFIX ?= /usr/local
 
-.PHONY: all deps kernel module userspace selftests host-check vm-check gate-selftest \
+.PHONY: all deps kernel module userspace install selftests host-check vm-check gate-selftest \
 	run check check-all check-debug check-stock dkms-install dkms-uninstall repro vm-shell bench fuzz soak cycles checkpatch format format-check \
 	clean help
 
@@ -68,6 +70,16 @@ module: kernel
 userspace: deps
 	cmake -S userspace -B $(HOST_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(HOST_BUILD) -j $(JOBS)
+
+## install     install headers, libdevexcl (.so and .a), the CLI, devexcl(1), devexcl.pc and
+##             the CMake package under PREFIX=/usr/local (DESTDIR honoured)
+# The prefix is configured (GNUInstallDirs picks lib/ or lib/<triplet>/ by
+# it), and DESTDIR is read from the environment by `cmake --install`.
+install: deps
+	cmake -S userspace -B $(HOST_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(HOST_BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(HOST_BUILD)
 
 ## selftests   build the static VM suite, CLI and the peer hmm-tests
 selftests: kernel

@@ -40,10 +40,12 @@ log "module: $ko (DKMS, against linux-headers-$kver)"
 vm_cmake="$DEVEXCL_ROOT/build/vm-cmake"
 cmake -S "$DEVEXCL_ROOT/userspace" -B "$vm_cmake" -DDEVEXCL_SELFTESTS=ON -DDEVEXCL_STATIC=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$vm_cmake" -j "$(jobs_count)" --target devexcl_selftests devexcl_cli devexcl_demo
+cmake --build "$vm_cmake" -j "$(jobs_count)" --target devexcl_selftests devexcl_cli devexcl_demo devexcl_man
 find "$vm_out" -maxdepth 1 -type f -delete
 install -m 0755 "$vm_cmake/selftests/devexcl_selftests" "$vm_cmake/devexcl" "$vm_cmake/devexcl-demo" \
 	"$DEVEXCL_ROOT/selftests/run_tests.sh" "$DEVEXCL_ROOT/selftests/run_peer.sh" "$vm_out/"
+# The installed library's consumers, as on the test kernels.
+"$DEVEXCL_ROOT/scripts/build-consumers.sh" --static "$vm_cmake" "$vm_cmake/stage" "$vm_out"
 
 results="$DEVEXCL_BUILD/results"
 rm -rf "$results"

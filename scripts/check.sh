@@ -12,6 +12,8 @@ failed=0
 log "host tests"
 "$DEVEXCL_ROOT/build/host/host_tests" >"$results/host.ktap" || failed=1
 "$DEVEXCL_ROOT/scripts/tests/console_gate_test.sh" >"$results/console-gate.ktap" || failed=1
+log "install: make install, pkg-config, CMake package, man page, a consumer of the .so"
+"$DEVEXCL_ROOT/scripts/tests/install_test.sh" >"$results/install.ktap" || failed=1
 log "style: checkpatch --strict, clang-format"
 "$DEVEXCL_ROOT/scripts/tests/style_test.sh" >"$results/style.ktap" || failed=1
 
@@ -39,7 +41,7 @@ cp "$run_dir/peer.log" "$results/peer.ktap"
 
 echo
 ours=()
-for name in host console-gate style gate-vm vm vm-run; do
+for name in host console-gate install style gate-vm vm vm-run; do
 	ours+=("$results/$name.ktap")
 done
 for f in "${ours[@]}"; do

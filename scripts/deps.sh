@@ -8,7 +8,7 @@ packages=(
 	xz-utils kmod cpio python3 rsync
 	qemu-system-x86 busybox-static
 	libnl-3-dev libnl-genl-3-dev googletest libgtest-dev cmake clang-format
-	dkms
+	dkms pkgconf groff-base
 )
 
 missing=()

@@ -26,6 +26,7 @@
 #include "devexcl/mapping.hpp"
 #include "devexcl/module_stats.hpp"
 #include "devexcl/uapi.hpp"
+#include "devexcl/version.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"
 #include "lib/memory_kinds.hpp"
@@ -283,6 +284,28 @@ TEST_F(Cli, KernelErrorsPrintTheErrnoAndExitOne) {
         EXPECT_EQ(run.status, 1) << cmd << "\n" << run.out;
         EXPECT_NE(run.out.find("errno 7"), std::string::npos) << cmd << "\n" << run.out;
     }
+}
+
+// Both versions, and that the library can use this module (the refusal of
+// one it cannot use is abi_check_test.cpp's).
+TEST_F(Cli, VersionNamesTheLibraryAndTheModulesAbi) {
+    const LibraryVersion lib = library_version();
+    CliRun run = run_cli("version");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("library         libdevexcl " + lib.string() + ", for module ABI " +
+                           lib.abi.string() + " or a later " + std::to_string(lib.abi.major) +
+                           ".x\nmodule ABI      " + lib.abi.string() + "\n"),
+              std::string::npos)
+        << run.out;
+    run = run_cli("--json version");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find(R"({"library_version":")" + lib.string() +
+                           R"(","library_abi":{"major":)" + std::to_string(lib.abi.major) +
+                           R"(,"minor":)" + std::to_string(lib.abi.minor) + "}"),
+              std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find(R"("compatible":true)"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("incompatible"), std::string::npos) << run.out;
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {

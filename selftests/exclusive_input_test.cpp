@@ -381,19 +381,20 @@ TEST_F(Permissions, UnprivilegedUserCannotBindByPidfdToRootsProcess) {
 // Walking into a known kernel bug is for admins reproducing it on purpose.
 TEST_F(Permissions, UnprivilegedUserCannotAllowKernelBugs) {
     DEVEXCL_REQUIRE_DEVICE_EXCLUSIVE();
-    EXPECT_EQ(run_as_nobody([] {
-                  auto mem = TestMemory::create(MemoryKind::PrivateAnon);
-                  Device dev = Device::open();
-                  int err = 0;
-                  try {
-                      dev.mark(mem->addr(), mem->length(), MarkMode::AllowKernelBugs);
-                  } catch (const std::system_error& e) {
-                      err = errno_of(e);
-                  }
-                  Counters c = dev.counters();
-                  return c.marked == 0 && c.refused == 0 ? err : 100;
-              }),
-              EPERM);
+    EXPECT_EQ(
+        run_as_nobody([] {
+            auto mem = TestMemory::create(MemoryKind::PrivateAnon);
+            Device dev = Device::open();
+            int err = 0;
+            try {
+                static_cast<void>(dev.mark(mem->addr(), mem->length(), MarkMode::AllowKernelBugs));
+            } catch (const std::system_error& e) {
+                err = errno_of(e);
+            }
+            Counters c = dev.counters();
+            return c.marked == 0 && c.refused == 0 ? err : 100;
+        }),
+        EPERM);
 }
 
 TEST_F(Permissions, UnprivilegedUserMayMarkItsOwnMemory) {

@@ -425,7 +425,8 @@ private:
         Device own = Device::open();
         for (std::size_t s = 0; s < kSlots; ++s) {
             if (snap.live[s]) {
-                own.mark(mem.slot_addr(s), kSlotPages * kPage);
+                // What it takes is what its atomics find held, or re-acquire.
+                static_cast<void>(own.mark(mem.slot_addr(s), kSlotPages * kPage));
             }
         }
         for (std::size_t p = 0; p < kPages; ++p) {
@@ -470,7 +471,8 @@ private:
         side.bind(child->pid());
         for (std::size_t s = 0; s < kSlots; ++s) {
             if (snap.live[s]) {
-                side.mark(mem_.slot_addr(s), kSlotPages * kPage);
+                // What it takes is what its atomics find held, or re-acquire.
+                static_cast<void>(side.mark(mem_.slot_addr(s), kSlotPages * kPage));
             }
         }
         for (std::size_t p = 0; p < kPages; ++p) {

@@ -31,6 +31,7 @@
 #include "devexcl/range_inspector.hpp"
 #include "devexcl/unique_fd.hpp"
 #include "devexcl/vma_inspector.hpp"
+#include "genl_socket.hpp"
 #include "lib/kernel_behaviour.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"

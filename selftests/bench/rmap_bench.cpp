@@ -223,7 +223,8 @@ void bench_sharing(const std::vector<int>& extra_ks) {
     for (int k : ks) {
         ForkedSharers sharers(k);
         auto time_calls = [&](std::size_t max_mappings, bool cold) {
-            dev.inspect_page(::getpid(), page.address(), max_mappings);  // warm-up
+            static_cast<void>(
+                dev.inspect_page(::getpid(), page.address(), max_mappings));  // warm-up
             std::vector<double> t;
             for (int i = 0; i < kCalls; ++i) {
                 if (cold) {

@@ -12,8 +12,8 @@
 #include <optional>
 
 #include "devexcl/error.hpp"
-#include "devexcl/genl_socket.hpp"
 #include "devexcl/uapi.hpp"
+#include "genl_socket.hpp"
 
 namespace devexcl::fuzz {
 

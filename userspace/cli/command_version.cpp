@@ -7,6 +7,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/json_writer.hpp"
+#include "devexcl/version.hpp"
 
 namespace devexcl::cli {
 
@@ -40,20 +41,26 @@ int command_version(const Invocation& inv, std::ostream& out) {
     if (::stat(inv.device.c_str(), &st) != 0) {
         throw_last_errno("stat", inv.device);
     }
-    Device dev = Device::open(inv.device);
-    Version v = dev.version();
+    // Unchecked: a module this library cannot use is what this command
+    // is there to report.
+    Device dev = Device::open(inv.device, AbiCheck::Skip);
+    const Version v = dev.version();
+    const LibraryVersion lib = library_version();
+    const std::string mismatch = abi_mismatch_message(v.abi(), lib.abi);
     unsigned mode = st.st_mode & 07777;
 
     if (inv.json) {
         JsonWriter j;
         j.begin_object();
+        j.field("library_version", lib.string());
         j.key("library_abi").begin_object();
-        j.field("major", std::uint64_t{DEVEXCL_ABI_MAJOR});
-        j.field("minor", std::uint64_t{DEVEXCL_ABI_MINOR});
-        j.end_object();
+        j.field("major", lib.abi.major).field("minor", lib.abi.minor).end_object();
         j.key("module_abi").begin_object();
         j.field("major", v.abi_major).field("minor", v.abi_minor).end_object();
-        j.field("compatible", v.compatible());
+        j.field("compatible", mismatch.empty());
+        if (!mismatch.empty()) {
+            j.field("incompatible", mismatch);
+        }
         j.field("features", v.features);
         j.field("kernel_bug_thp_exclusive", v.has(DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE));
         j.field("kernel_version", v.kernel_version_string());
@@ -76,9 +83,10 @@ int command_version(const Invocation& inv, std::ostream& out) {
     } else {
         char modebuf[8];
         std::snprintf(modebuf, sizeof(modebuf), "%04o", mode);
-        out << "library ABI     " << DEVEXCL_ABI_MAJOR << '.' << DEVEXCL_ABI_MINOR << '\n'
-            << "module ABI      " << v.abi_major << '.' << v.abi_minor
-            << (v.compatible() ? "" : "  (INCOMPATIBLE)") << '\n'
+        out << "library         libdevexcl " << lib.string() << ", for module ABI "
+            << lib.abi.string() << " or a later " << lib.abi.major << ".x\n"
+            << "module ABI      " << v.abi().string()
+            << (mismatch.empty() ? "" : "  (INCOMPATIBLE: " + mismatch + ")") << '\n'
             << "features        0x" << std::hex << v.features << std::dec << '\n'
             << "page size       " << v.page_size << '\n'
             << "max range       " << v.max_range_bytes << " bytes\n"
@@ -95,7 +103,7 @@ int command_version(const Invocation& inv, std::ostream& out) {
             << "device          " << inv.device << " (char " << major(st.st_rdev) << ':'
             << minor(st.st_rdev) << ", mode " << modebuf << ")\n";
     }
-    return v.compatible() ? 0 : 1;
+    return mismatch.empty() ? 0 : 1;
 }
 
 }  // namespace devexcl::cli

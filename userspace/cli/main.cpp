@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "devexcl/error.hpp"
+#include "help_render.hpp"
 #include "options.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         Invocation inv = parse_invocation(args);
+        if (inv.man) {
+            std::cout << man_page();
+            return 0;
+        }
         if (inv.help) {
             std::cout << usage();
             return 0;

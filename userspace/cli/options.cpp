@@ -13,6 +13,9 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
             inv.json = true;
         } else if (arg == "-h" || arg == "--help") {
             inv.help = true;
+        } else if (arg == "--man") {
+            // Hidden: the build makes the devexcl(1) man page with it.
+            inv.man = true;
         } else if (arg == "--device") {
             if (i + 1 >= argv.size()) {
                 throw UsageError("--device needs a path");
@@ -35,7 +38,7 @@ Invocation parse_invocation(const std::vector<std::string>& argv) {
         inv.help = true;
         inv.command.clear();
     }
-    if (inv.command.empty() && !inv.help) {
+    if (inv.command.empty() && !inv.help && !inv.man) {
         throw UsageError("no command given");
     }
     return inv;
@@ -101,59 +104,6 @@ std::uint64_t parse_size(const std::string& text, const std::string& what) {
         throw UsageError(what + " too large: '" + text + "'");
     }
     return v << shift;
-}
-
-std::string usage() {
-    return "usage: devexcl [--json] [--device PATH] COMMAND [ARGS...] [+ COMMAND [ARGS...]]...\n"
-           "\n"
-           "commands:\n"
-           "  version                          module ABI, limits, device node, known kernel bugs\n"
-           "  mark PID ADDR LEN [--allow-kernel-bugs]\n"
-           "                                   take device-exclusive access, per-page results;\n"
-           "                                   the flag (CAP_SYS_ADMIN) walks into known kernel "
-           "bugs\n"
-           "  status PID ADDR LEN              the device's and the CPU's view of each page\n"
-           "  release PID ADDR LEN             give pages back; their CPU mappings return\n"
-           "  atomic PID ADDR OP [VAL [NEW]]   device access: read, write VAL, add VAL,\n"
-           "                                   xchg VAL, cmpxchg EXPECTED NEW; a page not\n"
-           "                                   held is re-acquired unless --no-reacquire\n"
-           "  hold [SECONDS]                   keep what is held, printing revocations, until\n"
-           "                                   SECONDS pass, Ctrl-C, or end of input\n"
-           "  counters                         this context's counters\n"
-           "  revocations                      this context's recent revocation batches\n"
-           "  inspect PID ADDR                 a page: PTE, page/folio, anon_vma, and every\n"
-           "                                   process and address that maps it\n"
-           "  inspect PID ADDR LEN             every page of a range, mappings counted;\n"
-           "                                   past 4096 pages it streams the netlink dump,\n"
-           "                                   with progress on a terminal\n"
-           "  vma PID ADDR [--no-mmap-lock]    the VMA, its per-VMA lock and its anon_vma_chain\n"
-           "                                   as a tree; the flag looks it up under RCU\n"
-           "                                   (lock state only), to see it while a writer\n"
-           "                                   holds the mmap_lock\n"
-           "  tree PID ADDR                    the fork tree of the processes sharing a page,\n"
-           "                                   and each mapper's VMA lock\n"
-           "  watch [--pid P] [--ctx ID] [--count N] [SECONDS]\n"
-           "                                   revocation events as they happen, one line\n"
-           "                                   (or JSON object) each, until N events, SECONDS,\n"
-           "                                   or Ctrl-C; all contexts' with CAP_SYS_ADMIN,\n"
-           "                                   else only those this process opened\n"
-           "  stats                            the module's global counters\n"
-           "  help                             this text\n"
-           "\n"
-           "Steps joined by '+' run in order on one device context (one open\n"
-           "/dev/devexcl); closing it when devexcl exits releases what it holds.\n"
-           "ADDR and numbers: decimal or 0x hex; LEN may end in k, M or G.\n"
-           "Acting on or inspecting another process needs CAP_SYS_PTRACE; mappings\n"
-           "in processes you may not inspect are counted but redacted. PFNs are shown\n"
-           "to CAP_SYS_ADMIN only.\n"
-           "\n"
-           "options:\n"
-           "  --json                           one JSON object per step\n"
-           "  --device PATH                    device node (default /dev/devexcl)\n"
-           "  -h, --help                       this text\n"
-           "\n"
-           "exit status: 0 ok, 1 kernel error (errno printed) or pages refused by mark,\n"
-           "2 usage error, 3 mark or atomic on a kernel without device-exclusive entries\n";
 }
 
 }  // namespace devexcl::cli

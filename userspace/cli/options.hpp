@@ -20,6 +20,7 @@ struct Invocation {
     std::string device = "/dev/devexcl";
     bool json = false;
     bool help = false;
+    bool man = false;  // print the man page (help_render.hpp)
 };
 
 // argv without the program name. Global options may appear anywhere.
@@ -33,7 +34,5 @@ std::uint64_t parse_number(const std::string& text, const std::string& what);
 pid_t parse_pid(const std::string& text);
 // Parses a duration in seconds, fractions allowed ("1.5"); not negative.
 double parse_seconds(const std::string& text);
-
-std::string usage();
 
 }  // namespace devexcl::cli

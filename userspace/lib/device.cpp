@@ -31,12 +31,22 @@ std::uint64_t user_ptr(const void* p) {
 
 }  // namespace
 
-Device Device::open(const std::string& path) {
+Device Device::open(const std::string& path, AbiCheck check) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd) {
         throw_last_errno("open", path);
     }
-    return Device(std::move(fd));
+    Device dev(std::move(fd));
+    // Before any other ioctl: a module of another ABI may lay out their
+    // arguments differently, so they are not even tried.
+    const Version v = dev.version();
+    if (check == AbiCheck::Require) {
+        if (const std::string why = abi_mismatch_message(v.abi(), library_version().abi);
+            !why.empty()) {
+            throw_errno(EPROTO, path + ": " + why);
+        }
+    }
+    return dev;
 }
 
 std::error_code Device::try_ioctl(unsigned long request, void* arg) const noexcept {
@@ -50,6 +60,10 @@ void Device::ioctl_or_throw(unsigned long request, void* arg, const char* what) 
     if (auto ec = try_ioctl(request, arg)) {
         throw std::system_error(ec, what);
     }
+}
+
+bool Version::compatible() const {
+    return abi_compatible(abi(), library_version().abi);
 }
 
 std::string Version::kernel_version_string() const {

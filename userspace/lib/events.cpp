@@ -10,6 +10,8 @@
 
 #include "devexcl/error.hpp"
 #include "devexcl/uapi.hpp"
+#include "genl_socket.hpp"
+#include "nl_errno.hpp"
 
 namespace devexcl {
 
@@ -52,30 +54,39 @@ void parse_event(const nlmsghdr* nlh, std::deque<Event>* backlog) {
 
 }  // namespace
 
-EventListener::EventListener(EventFilter filter, int rcvbuf) {
-    auto msg = socket_.message(DEVEXCL_CMD_SUBSCRIBE);
+EventListener::EventListener(EventFilter filter, int rcvbuf)
+    : socket_(std::make_unique<GenlSocket>()) {
+    static constexpr const char* what = "DEVEXCL_CMD_SUBSCRIBE";
+    auto msg = socket_->message(DEVEXCL_CMD_SUBSCRIBE);
     if (filter.ctx_id != 0) {
-        nla_put_u64(msg.get(), DEVEXCL_A_FILTER_CTX_ID, filter.ctx_id);
+        put_u64(msg.get(), DEVEXCL_A_FILTER_CTX_ID, filter.ctx_id, what);
     }
     if (filter.target_pid != 0) {
-        nla_put_u32(msg.get(), DEVEXCL_A_FILTER_PID, static_cast<std::uint32_t>(filter.target_pid));
+        put_u32(msg.get(), DEVEXCL_A_FILTER_PID, static_cast<std::uint32_t>(filter.target_pid),
+                what);
     }
     // Events are unsolicited (sequence 0), and one may arrive before the
     // subscription's ack: no sequence check, and keep what arrives.
-    nl_socket_disable_seq_check(socket_.get());
-    socket_.transact(
-        msg.get(), [this](nl_msg* m) { parse_event(nlmsg_hdr(m), &backlog_); },
-        "DEVEXCL_CMD_SUBSCRIBE");
-    int on = 1;
+    nl_socket_disable_seq_check(socket_->get());
+    socket_->transact(
+        msg.get(), [this](nl_msg* m) { parse_event(nlmsg_hdr(m), &backlog_); }, what);
     // Drops are reported in-band (DEVEXCL_A_DROPPED); no ENOBUFS on read.
-    ::setsockopt(socket_.fd(), SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on));
+    socket_->enable(NETLINK_NO_ENOBUFS, "NETLINK_NO_ENOBUFS");
     if (rcvbuf > 0) {
-        nl_socket_set_buffer_size(socket_.get(), rcvbuf, 0);
+        check_nl(nl_socket_set_buffer_size(socket_->get(), rcvbuf, 0), "event socket buffer size");
     }
 }
 
+EventListener::EventListener(EventListener&&) noexcept = default;
+EventListener& EventListener::operator=(EventListener&&) noexcept = default;
+EventListener::~EventListener() = default;
+
+int EventListener::fd() const {
+    return socket_->fd();
+}
+
 bool EventListener::receive(std::chrono::milliseconds timeout) {
-    pollfd pfd{socket_.fd(), POLLIN, 0};
+    pollfd pfd{socket_->fd(), POLLIN, 0};
     int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
     if (n < 0) {
         if (errno == EINTR) {
@@ -88,7 +99,7 @@ bool EventListener::receive(std::chrono::milliseconds timeout) {
     }
     const std::size_t before = backlog_.size();
     // Read everything queued, parsing each datagram's messages in place.
-    while (socket_.receive(
+    while (socket_->receive(
         MSG_DONTWAIT, [this](const nlmsghdr* nlh) { parse_event(nlh, &backlog_); },
         "receive devexcl events")) {
     }

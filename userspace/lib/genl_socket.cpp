@@ -1,4 +1,4 @@
-#include "devexcl/genl_socket.hpp"
+#include "genl_socket.hpp"
 
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -8,10 +8,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <optional>
+#include <string>
 
 #include "devexcl/error.hpp"
 #include "devexcl/uapi.hpp"
+#include "nl_errno.hpp"
 
 namespace devexcl {
 
@@ -20,6 +23,9 @@ namespace {
 // What one transact() learns from the kernel's replies.
 struct Outcome {
     const std::function<void(nl_msg*)>* on_reply = nullptr;
+    // What on_reply threw: kept, not thrown through libnl's C frames, and
+    // rethrown once the exchange has been read to its end.
+    std::exception_ptr failure;
     int error = 0;
     std::string extack;
     bool done = false;
@@ -104,16 +110,15 @@ int on_end(nl_msg* msg, void* arg) {
 
 int on_valid(nl_msg* msg, void* arg) {
     auto* out = static_cast<Outcome*>(arg);
-    if (out->on_reply != nullptr && *out->on_reply) {
+    if (out->failure || out->on_reply == nullptr || !*out->on_reply) {
+        return NL_OK;
+    }
+    try {
         (*out->on_reply)(msg);
+    } catch (...) {
+        out->failure = std::current_exception();
     }
     return NL_OK;
-}
-
-void check(int nlerr, const char* what) {
-    if (nlerr < 0) {
-        throw NetlinkError(EIO, what, nl_geterror(nlerr));
-    }
 }
 
 }  // namespace
@@ -122,17 +127,23 @@ GenlSocket::GenlSocket() : sock_(nl_socket_alloc(), nl_socket_free) {
     if (!sock_) {
         throw_errno(ENOMEM, "nl_socket_alloc");
     }
-    if (int err = genl_connect(sock_.get()); err < 0) {
-        throw NetlinkError(ECONNREFUSED, "genl_connect", nl_geterror(err));
-    }
-    int on = 1;
+    check_nl(genl_connect(sock_.get()), "genl_connect");
     // Extended acks carry the kernel's error message; capped acks keep them simple to find.
-    ::setsockopt(fd(), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
-    ::setsockopt(fd(), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+    enable(NETLINK_EXT_ACK, "NETLINK_EXT_ACK");
+    enable(NETLINK_CAP_ACK, "NETLINK_CAP_ACK");
     family_ = genl_ctrl_resolve(sock_.get(), DEVEXCL_GENL_NAME);
-    if (family_ < 0) {
+    if (family_ == -NLE_OBJ_NOTFOUND) {
         throw NetlinkError(ENOENT, "resolve generic netlink family " DEVEXCL_GENL_NAME,
                            "is devexcl.ko loaded?");
+    }
+    check_nl(family_, "resolve generic netlink family " DEVEXCL_GENL_NAME);
+}
+
+void GenlSocket::enable(int option, const char* what) {
+    const int on = 1;
+    if (::setsockopt(fd(), SOL_NETLINK, option, &on, sizeof(on)) != 0) {
+        const int err = errno;
+        throw NetlinkError(err, std::string("setsockopt ") + what, "");
     }
 }
 
@@ -140,12 +151,15 @@ int GenlSocket::fd() const {
     return nl_socket_get_fd(sock_.get());
 }
 
-std::unique_ptr<nl_msg, void (*)(nl_msg*)> GenlSocket::message(int cmd, bool dump) const {
-    std::unique_ptr<nl_msg, void (*)(nl_msg*)> msg(nlmsg_alloc(), nlmsg_free);
-    if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0,
-                             dump ? NLM_F_DUMP : NLM_F_ACK, static_cast<std::uint8_t>(cmd),
-                             DEVEXCL_GENL_VERSION)) {
-        throw_errno(ENOMEM, "genlmsg_put");
+NlMsgPtr GenlSocket::message(int cmd, bool dump) const {
+    NlMsgPtr msg(nlmsg_alloc(), nlmsg_free);
+    if (!msg) {
+        throw NetlinkError(ENOMEM, "nlmsg_alloc", "");
+    }
+    if (!genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0,
+                     dump ? NLM_F_DUMP : NLM_F_ACK, static_cast<std::uint8_t>(cmd),
+                     DEVEXCL_GENL_VERSION)) {
+        throw NetlinkError(EMSGSIZE, "genlmsg_put", "the headers do not fit a new message");
     }
     return msg;
 }
@@ -154,18 +168,26 @@ void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_re
                           const char* what) {
     Outcome out;
     out.on_reply = &on_reply;
-    std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_clone(nl_socket_get_cb(sock_.get())),
+    // nl_socket_get_cb() takes a reference, which the clone does not need.
+    std::unique_ptr<nl_cb, void (*)(nl_cb*)> base(nl_socket_get_cb(sock_.get()), nl_cb_put);
+    std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(base ? nl_cb_clone(base.get()) : nullptr,
                                                 nl_cb_put);
-    nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &out);
-    nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_end, &out);
-    nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_end, &out);
-    nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &out);
-    check(nl_send_auto(sock_.get(), msg), what);
+    if (!cb) {
+        throw NetlinkError(ENOMEM, what, "no memory for libnl's callbacks");
+    }
+    check_nl(nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &out), what);
+    check_nl(nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_end, &out), what);
+    check_nl(nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_end, &out), what);
+    check_nl(nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &out), what);
+    check_nl(nl_send_auto(sock_.get(), msg), what);
     while (!out.done) {
-        int err = nl_recvmsgs(sock_.get(), cb.get());
+        const int err = nl_recvmsgs(sock_.get(), cb.get());
         if (err < 0 && !out.done) {
-            throw NetlinkError(EIO, what, nl_geterror(err));
+            throw_nlerr(err, what);
         }
+    }
+    if (out.failure) {
+        std::rethrow_exception(out.failure);
     }
     if (out.error != 0) {
         throw NetlinkError(out.error, what, out.extack);
@@ -195,7 +217,7 @@ bool GenlSocket::receive(int flags, const std::function<void(const nlmsghdr*)>& 
 
 void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>& on_reply,
                         const char* what) {
-    check(nl_send_auto(sock_.get(), msg), what);
+    check_nl(nl_send_auto(sock_.get(), msg), what);
     bool ended = false;  // the kernel's last message was read: the socket is clean
     std::optional<ExchangeEnd> end;
     try {
@@ -226,6 +248,32 @@ void GenlSocket::stream(nl_msg* msg, const std::function<void(const nlmsghdr*)>&
     if (end->error != 0) {
         throw NetlinkError(end->error, what, end->extack);
     }
+}
+
+void parse_reply(nl_msg* reply, nlattr** tb, int maxtype, std::string_view what) {
+    if (const int err = genlmsg_parse(nlmsg_hdr(reply), 0, tb, maxtype, nullptr); err < 0) {
+        throw NetlinkError(EPROTO, std::string(what),
+                           std::string("a reply that does not parse: ") + nl_geterror(err));
+    }
+}
+
+namespace {
+
+void put_checked(int rc, std::string_view what) {
+    // nla_put() fails only for want of room in the message.
+    if (rc < 0) {
+        throw NetlinkError(EMSGSIZE, std::string(what), "the request does not fit its message");
+    }
+}
+
+}  // namespace
+
+void put_u32(nl_msg* msg, int type, std::uint32_t value, std::string_view what) {
+    put_checked(nla_put_u32(msg, type, value), what);
+}
+
+void put_u64(nl_msg* msg, int type, std::uint64_t value, std::string_view what) {
+    put_checked(nla_put_u64(msg, type, value), what);
 }
 
 void GenlSocket::reconnect() {

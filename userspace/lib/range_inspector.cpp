@@ -11,6 +11,7 @@
 #include <string>
 
 #include "devexcl/uapi.hpp"
+#include "genl_socket.hpp"
 
 namespace devexcl {
 
@@ -23,7 +24,12 @@ namespace {
 }  // namespace
 
 RangeInspector::RangeInspector(DumpFormat format)
-    : format_(format), page_size_(static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))) {}
+    : format_(format),
+      page_size_(static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))),
+      socket_(std::make_unique<GenlSocket>()) {}
+RangeInspector::RangeInspector(RangeInspector&&) noexcept = default;
+RangeInspector& RangeInspector::operator=(RangeInspector&&) noexcept = default;
+RangeInspector::~RangeInspector() = default;
 
 void RangeInspector::expand_run(
     const devexcl_empty_run& run,
@@ -63,23 +69,24 @@ std::uint64_t RangeInspector::inspect_batches(
     pid_t pid, std::uint64_t start, std::uint64_t end, bool walk_rmap,
     const std::function<void(std::span<const devexcl_page_info>)>& on_batch,
     const std::function<void(std::uint64_t)>& on_progress, std::uint64_t cursor) {
-    auto msg = socket_.message(DEVEXCL_CMD_INSPECT, /*dump=*/true);
-    nla_put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(pid));
-    nla_put_u64(msg.get(), DEVEXCL_A_START, start);
-    nla_put_u64(msg.get(), DEVEXCL_A_END, end);
+    static constexpr const char* what = "DEVEXCL_CMD_INSPECT dump";
+    auto msg = socket_->message(DEVEXCL_CMD_INSPECT, /*dump=*/true);
+    put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(pid), what);
+    put_u64(msg.get(), DEVEXCL_A_START, start, what);
+    put_u64(msg.get(), DEVEXCL_A_END, end, what);
     if (cursor != 0) {
-        nla_put_u64(msg.get(), DEVEXCL_A_CURSOR, cursor);
+        put_u64(msg.get(), DEVEXCL_A_CURSOR, cursor, what);
     }
     std::uint32_t flags = walk_rmap ? DEVEXCL_INSPECT_WALK_RMAP : 0;
     if (format_ == DumpFormat::EmptyRuns) {
         flags |= DEVEXCL_INSPECT_EMPTY_RUNS;
     }
     if (flags != 0) {
-        nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, flags);
+        put_u32(msg.get(), DEVEXCL_A_FLAGS, flags, what);
     }
     std::uint64_t last = cursor != 0 ? cursor : start;
     std::uint64_t next = last;  // the page the next array or run must start at
-    socket_.stream(
+    socket_->stream(
         msg.get(),
         [&](const nlmsghdr* nlh) {
             auto* gnlh = static_cast<genlmsghdr*>(nlmsg_data(const_cast<nlmsghdr*>(nlh)));
@@ -113,6 +120,9 @@ std::uint64_t RangeInspector::inspect_batches(
                     expand_run(run, on_batch);
                     next += run.npages * page_size_;
                 } else if (nla_type(attr) == DEVEXCL_A_CURSOR) {
+                    if (nla_len(attr) != sizeof(std::uint64_t)) {
+                        throw_malformed("a cursor of the wrong size");
+                    }
                     last = nla_get_u64(attr);
                 }
             }
@@ -123,7 +133,7 @@ std::uint64_t RangeInspector::inspect_batches(
                 on_progress(last);
             }
         },
-        "DEVEXCL_CMD_INSPECT dump");
+        what);
     return last;
 }
 

@@ -8,38 +8,33 @@
 #include <cstring>
 
 #include "devexcl/uapi.hpp"
+#include "genl_socket.hpp"
 
 namespace devexcl {
 
-namespace {
-
-void put_or_throw(int rc, const char* what) {
-    if (rc < 0) {
-        throw NetlinkError(EMSGSIZE, what, "the request does not fit its message");
-    }
-}
-
-}  // namespace
+VmaInspector::VmaInspector() : socket_(std::make_unique<GenlSocket>()) {}
+VmaInspector::VmaInspector(VmaInspector&&) noexcept = default;
+VmaInspector& VmaInspector::operator=(VmaInspector&&) noexcept = default;
+VmaInspector::~VmaInspector() = default;
 
 VmaInspection VmaInspector::inspect(pid_t pid, std::uint64_t addr, VmaLookup lookup) {
-    auto msg = socket_.message(DEVEXCL_CMD_INSPECT_VMA);
-    put_or_throw(nla_put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(pid)),
-                 "DEVEXCL_CMD_INSPECT_VMA");
-    put_or_throw(nla_put_u64(msg.get(), DEVEXCL_A_ADDR, addr), "DEVEXCL_CMD_INSPECT_VMA");
+    static constexpr const char* what = "DEVEXCL_CMD_INSPECT_VMA";
+    auto msg = socket_->message(DEVEXCL_CMD_INSPECT_VMA);
+    put_u32(msg.get(), DEVEXCL_A_PID, static_cast<std::uint32_t>(pid), what);
+    put_u64(msg.get(), DEVEXCL_A_ADDR, addr, what);
     if (lookup == VmaLookup::WithoutMmapLock) {
-        put_or_throw(nla_put_u32(msg.get(), DEVEXCL_A_FLAGS, DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK),
-                     "DEVEXCL_CMD_INSPECT_VMA");
+        put_u32(msg.get(), DEVEXCL_A_FLAGS, DEVEXCL_INSPECT_VMA_NO_MMAP_LOCK, what);
     }
     VmaInspection out;
     bool answered = false;
-    socket_.transact(
+    socket_->transact(
         msg.get(),
         [&](nl_msg* reply) {
             nlattr* tb[DEVEXCL_A_MAX + 1] = {};
-            if (genlmsg_parse(nlmsg_hdr(reply), 0, tb, DEVEXCL_A_MAX, nullptr) < 0 ||
-                tb[DEVEXCL_A_VMA] == nullptr ||
+            parse_reply(reply, tb, DEVEXCL_A_MAX, what);
+            if (tb[DEVEXCL_A_VMA] == nullptr ||
                 nla_len(tb[DEVEXCL_A_VMA]) != static_cast<int>(sizeof(devexcl_vma_info))) {
-                return;
+                throw NetlinkError(EPROTO, what, "the reply has no VMA of the ABI's size");
             }
             devexcl_vma_info v;
             std::memcpy(&v, nla_data(tb[DEVEXCL_A_VMA]), sizeof(v));
@@ -56,9 +51,9 @@ VmaInspection VmaInspector::inspect(pid_t pid, std::uint64_t addr, VmaLookup loo
             }
             answered = true;
         },
-        "DEVEXCL_CMD_INSPECT_VMA");
+        what);
     if (!answered) {
-        throw NetlinkError(EPROTO, "DEVEXCL_CMD_INSPECT_VMA", "the reply has no VMA");
+        throw NetlinkError(EPROTO, what, "no reply before the ack");
     }
     return out;
 }

@@ -7,14 +7,19 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "devexcl/genl_socket.hpp"
+#include "devexcl/netlink_error.hpp"
 #include "devexcl/types.hpp"
 
 namespace devexcl {
+
+// Defined in the library (lib/genl_socket.hpp): libnl's types stay out of
+// the installed headers.
+class GenlSocket;
 
 struct Event {
     std::uint64_t ctx_id = 0;
@@ -41,23 +46,27 @@ class EventListener {
 public:
     // `rcvbuf`: the socket's receive buffer in bytes (0: the default).
     explicit EventListener(EventFilter filter = EventFilter{}, int rcvbuf = 0);
+    EventListener(EventListener&&) noexcept;
+    EventListener& operator=(EventListener&&) noexcept;
+    ~EventListener();
 
     // The next event, waiting up to `timeout`; nullopt on timeout.
-    std::optional<Event> next(std::chrono::milliseconds timeout);
+    [[nodiscard]] std::optional<Event> next(std::chrono::milliseconds timeout);
     // The first event that satisfies `pred`, within `timeout`. Events it
     // skips stay available to later calls.
-    std::optional<Event> wait_for(const std::function<bool(const Event&)>& pred,
-                                  std::chrono::milliseconds timeout);
+    [[nodiscard]] std::optional<Event> wait_for(const std::function<bool(const Event&)>& pred,
+                                                std::chrono::milliseconds timeout);
     // Every event that arrives until none has for `quiet`.
     std::vector<Event> drain(std::chrono::milliseconds quiet);
 
-    int fd() const { return socket_.fd(); }
+    // The socket, for poll(): readable when events are waiting.
+    [[nodiscard]] int fd() const;
 
 private:
     // Reads what the socket has into backlog_; false if nothing came in `timeout`.
     bool receive(std::chrono::milliseconds timeout);
 
-    GenlSocket socket_;
+    std::unique_ptr<GenlSocket> socket_;
     std::deque<Event> backlog_;
 };
 

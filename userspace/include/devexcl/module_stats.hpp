@@ -3,11 +3,16 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
-#include "devexcl/genl_socket.hpp"
+#include "devexcl/netlink_error.hpp"
 
 namespace devexcl {
+
+// Defined in the library (lib/genl_socket.hpp): libnl's types stay out of
+// the installed headers.
+class GenlSocket;
 
 using ModuleStats = std::map<std::string, std::uint64_t>;
 
@@ -15,14 +20,20 @@ using ModuleStats = std::map<std::string, std::uint64_t>;
 // family is resolved once: a reader does not outlive a module reload.
 class ModuleStatsReader {
 public:
+    // Throws NetlinkError; ENOENT if devexcl.ko is not loaded.
+    ModuleStatsReader();
+    ModuleStatsReader(ModuleStatsReader&&) noexcept;
+    ModuleStatsReader& operator=(ModuleStatsReader&&) noexcept;
+    ~ModuleStatsReader();
+
     // The counters now: "contexts_open", "events_dropped", ...
-    ModuleStats read();
+    [[nodiscard]] ModuleStats read();
 
 private:
-    GenlSocket socket_;
+    std::unique_ptr<GenlSocket> socket_;
 };
 
 // One reading, on a socket of its own.
-ModuleStats module_stats();
+[[nodiscard]] ModuleStats module_stats();
 
 }  // namespace devexcl

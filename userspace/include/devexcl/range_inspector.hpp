@@ -7,13 +7,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
-#include "devexcl/genl_socket.hpp"
+#include "devexcl/netlink_error.hpp"
 #include "devexcl/rmap_types.hpp"
 
 namespace devexcl {
+
+// Defined in the library (lib/genl_socket.hpp): libnl's types stay out of
+// the installed headers.
+class GenlSocket;
 
 // How the kernel sends the pages of a dump. Consumers see one record per
 // page either way. Runs need a module of ABI 1.1 or later; a 1.0 module
@@ -26,6 +31,9 @@ enum class DumpFormat {
 class RangeInspector {
 public:
     explicit RangeInspector(DumpFormat format = DumpFormat::EmptyRuns);
+    RangeInspector(RangeInspector&&) noexcept;
+    RangeInspector& operator=(RangeInspector&&) noexcept;
+    ~RangeInspector();
 
     // Calls `on_record` for every page of [start, end) of `pid`, in order,
     // and `on_progress` with the cursor after every message. Resumes from
@@ -55,7 +63,7 @@ private:
 
     DumpFormat format_;
     std::uint64_t page_size_;
-    GenlSocket socket_;
+    std::unique_ptr<GenlSocket> socket_;
     std::vector<devexcl_page_info> run_records_;
 };
 

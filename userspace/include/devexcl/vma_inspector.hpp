@@ -5,14 +5,25 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 
-#include "devexcl/genl_socket.hpp"
+#include "devexcl/netlink_error.hpp"
 #include "devexcl/rmap_types.hpp"
 
 namespace devexcl {
 
+// Defined in the library (lib/genl_socket.hpp): libnl's types stay out of
+// the installed headers.
+class GenlSocket;
+
 class VmaInspector {
 public:
+    // Throws NetlinkError; ENOENT if devexcl.ko is not loaded.
+    VmaInspector();
+    VmaInspector(VmaInspector&&) noexcept;
+    VmaInspector& operator=(VmaInspector&&) noexcept;
+    ~VmaInspector();
+
     // The VMA of `pid` containing `addr`. Under the mmap_lock the reply
     // carries the chain, at most DEVEXCL_NL_MAX_CHAIN entries of chain_len.
     // Throws NetlinkError with the kernel's errno and extack message.
@@ -20,7 +31,7 @@ public:
                                         VmaLookup lookup = VmaLookup::UnderMmapLock);
 
 private:
-    GenlSocket socket_;
+    std::unique_ptr<GenlSocket> socket_;
 };
 
 }  // namespace devexcl
