@@ -43,6 +43,22 @@ static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
 }
 
 /**
+ * struct devexcl_busy_state - a device that invalidations wait for
+ * @idle: where they wait
+ * @deadline: jiffies when busy ends by itself
+ * @busy: set by DEVEXCL_IOC_BUSY
+ * @waiting: invalidations waiting now
+ * @waited: invalidations that have waited since the context was bound
+ */
+struct devexcl_busy_state {
+	wait_queue_head_t idle;
+	unsigned long deadline;
+	bool busy;
+	atomic_t waiting;
+	atomic64_t waited;
+};
+
+/**
  * struct devexcl_ctx - one open /dev/devexcl: one simulated device
  * @op_lock: serialises this context's ioctls and protects @regions. Outer
  *	lock: taken before mmap_lock, never by a notifier.
@@ -63,23 +79,8 @@ static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
  * @nr_held: pages held now
  * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
  * @counters: what DEVEXCL_IOC_COUNTERS reports
+ * @busy: a busy device that invalidations wait for (DEVEXCL_IOC_BUSY)
  */
-/**
- * struct devexcl_busy_state - a device that invalidations wait for
- * @idle: where they wait
- * @deadline: jiffies when busy ends by itself
- * @busy: set by DEVEXCL_IOC_BUSY
- * @waiting: invalidations waiting now
- * @waited: invalidations that have waited since the context was bound
- */
-struct devexcl_busy_state {
-	wait_queue_head_t idle;
-	unsigned long deadline;
-	bool busy;
-	atomic_t waiting;
-	atomic64_t waited;
-};
-
 struct devexcl_ctx {
 	struct mutex op_lock; /* outer: ioctls, regions */
 	struct mutex lock; /* inner: pages, log, counters; notifier-safe */
