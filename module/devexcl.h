@@ -67,6 +67,7 @@ struct devexcl_busy_state {
  *	take mmap_lock: no GFP_KERNEL, no user copies.
  * @pages: page index -> xa_value (see exclusive.c); DEVEXCL_XA_HELD marks held pages
  * @mm: the target address space (mmgrab'ed), or NULL
+ * @mm_id: @mm's id, as INSPECT_VMA reports it, for tracepoints (0 if none)
  * @target: the target's thread-group pid, for reporting
  * @owner: the thread group that opened the context: it may receive its events
  * @events: what the context's events share (owner, target, id)
@@ -86,6 +87,7 @@ struct devexcl_ctx {
 	struct mutex lock; /* inner: pages, log, counters; notifier-safe */
 	struct xarray pages;
 	struct mm_struct *mm;
+	u64 mm_id;
 	struct pid *target;
 	struct pid *owner;
 	struct devexcl_event_source *events;
