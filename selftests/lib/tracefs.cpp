@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <sstream>
@@ -148,7 +149,7 @@ TraceInstance::~TraceInstance() {
 
 void TraceInstance::enable(const std::string& system, bool on) {
     write_file(dir_ + "/events/" + system + "/enable", on ? "1" : "0");
-    if (on) {
+    if (on && std::find(enabled_.begin(), enabled_.end(), system) == enabled_.end()) {
         enabled_.push_back(system);
     }
 }
