@@ -43,6 +43,7 @@ struct devexcl_ctx *devexcl_ctx_create(void)
 	if (current->mm) {
 		mmgrab(current->mm);
 		ctx->mm = current->mm;
+		ctx->mm_id = devexcl_objid(ctx->mm, DEVEXCL_OBJID_MM);
 		ctx->target = get_task_pid(current, PIDTYPE_TGID);
 	}
 	ctx->owner = get_task_pid(current, PIDTYPE_TGID);
@@ -162,6 +163,8 @@ long devexcl_ioctl_bind(struct devexcl_ctx *ctx, void __user *uarg)
 		if (ctx->mm)
 			mmdrop(ctx->mm);
 		ctx->mm = mm;
+		/* Hashed once here, not on every traced batch. */
+		ctx->mm_id = devexcl_objid(mm, DEVEXCL_OBJID_MM);
 		swap(ctx->target, target);
 		swap(ctx->events, events);
 		ret = 0;

@@ -43,28 +43,6 @@ static inline void devexcl_stat_add(enum devexcl_stat stat, s64 n)
 }
 
 /**
- * struct devexcl_ctx - one open /dev/devexcl: one simulated device
- * @op_lock: serialises this context's ioctls and protects @regions. Outer
- *	lock: taken before mmap_lock, never by a notifier.
- * @lock: protects @pages, the log and the counters. Taken by the MMU
- *	notifier, so under it nothing may sleep on memory reclaim, fault, or
- *	take mmap_lock: no GFP_KERNEL, no user copies.
- * @pages: page index -> xa_value (see exclusive.c); DEVEXCL_XA_HELD marks held pages
- * @mm: the target address space (mmgrab'ed), or NULL
- * @target: the target's thread-group pid, for reporting
- * @owner: the thread group that opened the context: it may receive its events
- * @events: what the context's events share (owner, target, id)
- * @regions: struct devexcl_region, one MMU interval notifier each
- * @nr_regions: length of @regions
- * @id: the id user space sees
- * @revoke_seq: last revocation batch number
- * @log_floor: @revoke_seq when the context was last rebound: earlier
- *	batches were the previous target's
- * @nr_held: pages held now
- * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
- * @counters: what DEVEXCL_IOC_COUNTERS reports
- */
-/**
  * struct devexcl_busy_state - a device that invalidations wait for
  * @idle: where they wait
  * @deadline: jiffies when busy ends by itself
@@ -80,11 +58,36 @@ struct devexcl_busy_state {
 	atomic64_t waited;
 };
 
+/**
+ * struct devexcl_ctx - one open /dev/devexcl: one simulated device
+ * @op_lock: serialises this context's ioctls and protects @regions. Outer
+ *	lock: taken before mmap_lock, never by a notifier.
+ * @lock: protects @pages, the log and the counters. Taken by the MMU
+ *	notifier, so under it nothing may sleep on memory reclaim, fault, or
+ *	take mmap_lock: no GFP_KERNEL, no user copies.
+ * @pages: page index -> xa_value (see exclusive.c); DEVEXCL_XA_HELD marks held pages
+ * @mm: the target address space (mmgrab'ed), or NULL
+ * @mm_id: @mm's id, as INSPECT_VMA reports it, for tracepoints (0 if none)
+ * @target: the target's thread-group pid, for reporting
+ * @owner: the thread group that opened the context: it may receive its events
+ * @events: what the context's events share (owner, target, id)
+ * @regions: struct devexcl_region, one MMU interval notifier each
+ * @nr_regions: length of @regions
+ * @id: the id user space sees
+ * @revoke_seq: last revocation batch number
+ * @log_floor: @revoke_seq when the context was last rebound: earlier
+ *	batches were the previous target's
+ * @nr_held: pages held now
+ * @log: the last DEVEXCL_REVOCATION_LOG revocation batches, a ring
+ * @counters: what DEVEXCL_IOC_COUNTERS reports
+ * @busy: a busy device that invalidations wait for (DEVEXCL_IOC_BUSY)
+ */
 struct devexcl_ctx {
 	struct mutex op_lock; /* outer: ioctls, regions */
 	struct mutex lock; /* inner: pages, log, counters; notifier-safe */
 	struct xarray pages;
 	struct mm_struct *mm;
+	u64 mm_id;
 	struct pid *target;
 	struct pid *owner;
 	struct devexcl_event_source *events;

@@ -36,6 +36,7 @@
 #include "compat/gup.h"
 #include "compat/slab.h"
 #include "devexcl.h"
+#include "devexcl_trace.h"
 #include "pgwalk.h"
 
 #define DEVEXCL_XA_HELD XA_MARK_0
@@ -254,6 +255,7 @@ static unsigned long revoke_locked(struct devexcl_ctx *ctx, unsigned long start,
 	rec->timestamp_ns = ktime_get_ns();
 	devexcl_stat_add(DEVEXCL_STAT_REVOCATIONS, 1);
 	devexcl_stat_add(DEVEXCL_STAT_PAGES_REVOKED, n);
+	trace_devexcl_revoke(ctx->id, rec);
 	devexcl_netlink_revoked(ctx->events, rec);
 	return n;
 }
@@ -667,10 +669,12 @@ static void refuse_pages(struct mark_call *mc, unsigned long n, u32 result,
 
 /*
  * Mark up to @nr pages from @addr, none of them held. Fills
- * mc->results[0..*done). Returns 0, or -EINTR / -ENOMEM, which end the call.
+ * mc->results[0..*done), counting tries in *@attempts. Returns 0, or
+ * -EINTR / -ENOMEM, which end the call.
  */
-static int mark_batch(struct mark_call *mc, unsigned long addr,
-		      unsigned long nr, unsigned long *done)
+static int mark_batch_attempts(struct mark_call *mc, unsigned long addr,
+			       unsigned long nr, unsigned long *done,
+			       int *attempts)
 {
 	struct devexcl_ctx *ctx = mc->ctx;
 	unsigned long end;
@@ -684,6 +688,7 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		return ret;
 
 	for (attempt = 1;; attempt++) {
+		*attempts = attempt;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		seq = mmu_interval_read_begin(&mc->region->notifier);
@@ -767,6 +772,21 @@ static int mark_batch(struct mark_call *mc, unsigned long addr,
 		*done = got;
 		return 0;
 	}
+}
+
+/* mark_batch_attempts(), traced as one batch. */
+static int mark_batch(struct mark_call *mc, unsigned long addr,
+		      unsigned long nr, unsigned long *done)
+{
+	unsigned long marked = mc->marked, failed = mc->failed;
+	int attempts = 0, ret;
+
+	*done = 0;
+	ret = mark_batch_attempts(mc, addr, nr, done, &attempts);
+	trace_devexcl_mark(mc->ctx->id, mc->ctx->mm_id, addr, nr, *done,
+			   mc->marked - marked, mc->failed - failed, attempts,
+			   !!mc->access, ret);
+	return ret;
 }
 
 /* Every page of [start, end) lies in some VMA. */
@@ -1174,14 +1194,19 @@ long devexcl_ioctl_status(struct devexcl_ctx *ctx, void __user *uarg)
 	return ret;
 }
 
-/* Access the page if held: 0, or -ENOENT / -ESTALE. */
-static int try_access(struct devexcl_ctx *ctx, struct devexcl_access *req)
+/*
+ * Access the page if held: 0, or -ENOENT / -ESTALE. *@found is the page's
+ * entry as found: a value, which stays meaningful after the lock.
+ */
+static int try_access(struct devexcl_ctx *ctx, struct devexcl_access *req,
+		      void **found)
 {
 	void *entry;
 	int ret = 0;
 
 	mutex_lock(&ctx->lock);
 	entry = xa_load(&ctx->pages, req->addr >> PAGE_SHIFT);
+	*found = entry;
 	switch (entry_state(entry)) {
 	case STATE_HELD:
 		device_access_locked(ctx, pfn_to_page(entry_pfn(entry)), req);
@@ -1237,6 +1262,8 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 	struct devexcl_access req;
 	unsigned long deadline;
 	struct mm_struct *mm;
+	void *entry;
+	int attempts = 0;
 	long ret;
 
 	if (!DEVEXCL_HAVE_DEVICE_EXCLUSIVE)
@@ -1254,7 +1281,7 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 	if (mutex_lock_killable(&ctx->op_lock))
 		return -EINTR;
 	req.path = DEVEXCL_PATH_HELD;
-	ret = try_access(ctx, &req);
+	ret = try_access(ctx, &req, &entry);
 	if (ret && (req.flags & DEVEXCL_ACCESS_REACQUIRE)) {
 		mm = devexcl_ctx_get_mm(ctx);
 		if (!mm) {
@@ -1268,6 +1295,7 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 		 */
 		deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		do {
+			attempts++;
 			ret = reacquire_and_access(ctx, mm, &req);
 			if (ret != -EBUSY && ret != -EAGAIN)
 				break;
@@ -1283,11 +1311,18 @@ long devexcl_ioctl_access(struct devexcl_ctx *ctx, void __user *uarg)
 			mutex_unlock(&ctx->lock);
 		}
 		mmput(mm);
+		trace_devexcl_reacquire(ctx->id, PAGE_ALIGN_DOWN(req.addr),
+					entry_state(entry) == STATE_REVOKED ?
+					entry_seq(entry) : 0,
+					entry_state(entry) == STATE_REVOKED ?
+					entry_cause(entry) : DEVEXCL_CAUSE_NONE,
+					attempts, ret);
 	}
 out:
 	mutex_unlock(&ctx->op_lock);
 	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;
+	trace_devexcl_access(ctx->id, &req, ret);
 	return ret;
 }
 

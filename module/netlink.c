@@ -40,6 +40,8 @@
 #include "compat/genetlink.h"
 #include "compat/workqueue.h"
 #include "devexcl.h"
+#include "devexcl_trace.h"
+#include "objid.h"
 
 /* Dump messages: larger than netlink's default 32 KiB halves the per-message cost. */
 #define DEVEXCL_DUMP_SKB_SIZE SKB_WITH_OVERHEAD(SZ_64K)
@@ -723,6 +725,9 @@ struct dump_message {
 	/* Where pages go if the bound above were wrong: the message is then dropped. */
 	bool overflow;
 	struct devexcl_page_info scratch;
+	/* What the message carries, for the devexcl_dump tracepoint. */
+	unsigned long nr_records;
+	unsigned long nr_runs;
 };
 
 /* Puts the records written at the tail into the skb and the open array. */
@@ -735,6 +740,7 @@ static void dump_sync_records(struct dump_message *msg)
 	len = (u8 *)msg->sink.next - skb_tail_pointer(msg->skb);
 	skb_put(msg->skb, len);
 	msg->records->nla_len += len;
+	msg->nr_records += len / sizeof(struct devexcl_page_info);
 }
 
 static struct devexcl_page_info *dump_record(struct devexcl_page_sink *sink)
@@ -786,6 +792,24 @@ static void dump_empty(struct devexcl_page_sink *sink, unsigned long addr,
 	run->pte_kind = pte_kind;
 	run->pte_flags = pte_flags;
 	msg->run = run;
+	msg->nr_runs++;
+}
+
+/*
+ * The message just filled from @from (or the error that ends the dump) to
+ * the devexcl_dump tracepoint. The address space is hashed only when the
+ * event is on.
+ */
+static void trace_dump_message(const struct inspect_dump *dump,
+			       struct mm_struct *mm, u64 from,
+			       const struct dump_message *msg, int ret)
+{
+	if (!trace_devexcl_dump_enabled())
+		return;
+	trace_devexcl_dump(pid_nr(dump->pid), devexcl_objid(mm, DEVEXCL_OBJID_MM),
+			   from, dump->cursor, dump->end,
+			   (dump->cursor - from) >> PAGE_SHIFT, msg->nr_records,
+			   msg->nr_runs, ret);
 }
 
 static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
@@ -800,6 +824,7 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	struct mm_struct *mm;
 	void *hdr;
 	int ret = 0;
+	u64 from;
 
 	if (!dump->started) {
 		ret = inspect_dump_begin(dump, cb);
@@ -808,24 +833,26 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 	}
 	if (dump->cursor >= dump->end)
 		return 0;
+	from = dump->cursor;
 	msg.sink.runs = dump->flags & DEVEXCL_INSPECT_EMPTY_RUNS;
 	/* The target again, with the rights checked again: nothing is held between callbacks. */
 	mm = devexcl_get_pid_mm(dump->pid);
 	if (IS_ERR(mm)) {
 		NL_SET_ERR_MSG(cb->extack, "the process is gone or no longer inspectable");
+		trace_dump_message(dump, NULL, from, &msg, PTR_ERR(mm));
 		return PTR_ERR(mm);
 	}
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &devexcl_genl_family, NLM_F_MULTI, DEVEXCL_CMD_INSPECT);
 	if (!hdr) {
-		mmput(mm);
-		return -EMSGSIZE;
+		ret = -EMSGSIZE;
+		goto out;
 	}
 	if (mmap_read_lock_killable(mm)) {
 		genlmsg_cancel(skb, hdr);
-		mmput(mm);
-		return -EINTR;
+		ret = -EINTR;
+		goto out;
 	}
 	/* Records filled in place, in chunks, as many as fit this skb. */
 	while (dump->cursor < dump->end) {
@@ -855,20 +882,24 @@ static int devexcl_nl_inspect_dumpit(struct sk_buff *skb,
 		total += n;
 	}
 	mmap_read_unlock(mm);
-	mmput(mm);
 	if (ret || msg.overflow) {
 		genlmsg_cancel(skb, hdr);
-		return ret ?: -EMSGSIZE;
-	}
-	if (!total ||
-	    nla_put_u64_64bit(skb, DEVEXCL_A_CURSOR, dump->cursor, DEVEXCL_A_PAD)) {
+		ret = ret ?: -EMSGSIZE;
+	} else if (!total ||
+		   nla_put_u64_64bit(skb, DEVEXCL_A_CURSOR, dump->cursor,
+				     DEVEXCL_A_PAD)) {
 		/* A 64 KiB skb has room for a chunk and the cursor: cannot happen. */
 		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
+		ret = -EMSGSIZE;
+	} else {
+		genlmsg_end(skb, hdr);
+		devexcl_stat_add(DEVEXCL_STAT_DUMP_RECORDS, total);
+		ret = skb->len;
 	}
-	genlmsg_end(skb, hdr);
-	devexcl_stat_add(DEVEXCL_STAT_DUMP_RECORDS, total);
-	return skb->len;
+out:
+	trace_dump_message(dump, mm, from, &msg, ret);
+	mmput(mm);
+	return ret;
 }
 
 static int devexcl_nl_inspect_done(struct netlink_callback *cb)

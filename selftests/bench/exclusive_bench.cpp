@@ -4,7 +4,8 @@
 //
 //   mark:   marking 64 MiB with devexcl vs test_hmm's HMM_DMIRROR_EXCLUSIVE
 //   revoke: a CPU write fault that revokes a devexcl-held page vs a
-//           first-touch anonymous write fault
+//           first-touch anonymous write fault, with devexcl's tracepoints
+//           off (compiled in, as shipped) and then with devexcl:* enabled
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "devexcl/mapping.hpp"
 #include "devexcl/unique_fd.hpp"
 #include "lib/test_hmm_uapi.h"
+#include "lib/tracefs.hpp"
 
 using namespace devexcl;
 using namespace devexcl::bench;
@@ -120,33 +123,63 @@ void bench_revoke() {
     }());
 
     // A write fault on a page devexcl holds: restore the PTE, run the
-    // notifier, revoke and log it.
+    // notifier, revoke and log it. Rounds alternate between devexcl:* off
+    // (as shipped: compiled in, disabled) and on, recorded into a trace
+    // instance of the benchmark's own, so that both see the same machine.
     Mapping buf = populated(length);
     Device dev = Device::open();
-    double revoking = median([&] {
-        std::vector<double> per_fault;
-        for (int i = 0; i <= kRounds; ++i) {
-            if (dev.mark(buf.address(), length).marked != pages) {
-                throw std::runtime_error("devexcl could not mark the buffer");
-            }
-            double t0 = now_s();
-            cpu_touch(buf);
-            double dt = (now_s() - t0) / static_cast<double>(pages);
+    auto revoking_round = [&] {
+        if (dev.mark(buf.address(), length).marked != pages) {
+            throw std::runtime_error("devexcl could not mark the buffer");
+        }
+        double t0 = now_s();
+        cpu_touch(buf);
+        return (now_s() - t0) / static_cast<double>(pages);
+    };
+    // Without tracefs, or with a devexcl.ko built without tracepoints, only
+    // the first kind runs.
+    const std::string tracefs = devexcl::test::tracefs_root();
+    const bool traceable =
+        !tracefs.empty() && ::access((tracefs + "/events/devexcl").c_str(), F_OK) == 0;
+    std::optional<devexcl::test::TraceInstance> trace;
+    if (traceable) {
+        trace.emplace(tracefs, "devexcl_bench");
+    }
+    std::vector<double> untraced_rounds, traced_rounds;
+    for (int i = 0; i <= kRounds; ++i) {
+        double dt = revoking_round();
+        if (i > 0) {
+            untraced_rounds.push_back(dt);
+        }
+        if (trace) {
+            trace->enable("devexcl");
+            dt = revoking_round();
+            trace->enable("devexcl", false);
             if (i > 0) {
-                per_fault.push_back(dt);
+                traced_rounds.push_back(dt);
             }
         }
-        return per_fault;
-    }());
-    if (dev.counters().revoked_by(Cause::CpuFault) != (kRounds + 1) * pages) {
+    }
+    const std::uint64_t rounds = (kRounds + 1) * (trace ? 2 : 1);
+    if (dev.counters().revoked_by(Cause::CpuFault) != rounds * pages) {
         throw std::runtime_error("not every timed fault revoked a held page");
     }
+    const double revoking = median(untraced_rounds);
 
     std::printf("# write fault, %zu pages, median of %d rounds after a warm-up:\n", pages, kRounds);
     std::printf("#   first-touch anonymous fault   %8.0f ns\n", first_touch * 1e9);
     std::printf("#   revoking fault (devexcl held) %8.0f ns\n", revoking * 1e9);
     std::printf("#   ratio revoking/first-touch    %8.2fx (target <= 1.1x)\n",
                 revoking / first_touch);
+    if (!trace) {
+        std::printf("#   no tracefs or no devexcl:* events: the traced fault is not measured\n");
+        return;
+    }
+    const double traced = median(traced_rounds);
+    std::printf("#   revoking fault, devexcl:* on  %8.0f ns (rounds alternating with the above)\n",
+                traced * 1e9);
+    std::printf("#   ratio traced/first-touch      %8.2fx (traced/untraced %.2fx)\n",
+                traced / first_touch, traced / revoking);
 }
 
 }  // namespace
