@@ -63,7 +63,7 @@ module: kernel
 	if [ "$$(cat build/module.kdir 2>/dev/null)" != "$$kdir" ]; then \
 		$(MODULE_CLEAN); echo "$$kdir" >build/module.kdir; \
 	fi
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) DEVEXCL_WERROR=1 modules
 	install -m 0644 devexcl.ko $(BUILD)/devexcl.ko
 
 ## userspace   build libdevexcl, the devexcl CLI and the host tests
@@ -145,7 +145,7 @@ dkms-install: deps
 
 ## dkms-uninstall remove devexcl from DKMS, for every kernel
 dkms-uninstall:
-	dkms remove devexcl/$(DKMS_VERSION) --all
+	-dkms remove devexcl/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
 
 ## check-debug make check on the debug flavour (lockdep, KASAN, kmemleak, ...)

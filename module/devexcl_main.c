@@ -24,7 +24,9 @@ static long devexcl_ioctl_version(void __user *uarg)
 	struct devexcl_version ver = {
 		.abi_major = DEVEXCL_ABI_MAJOR,
 		.abi_minor = DEVEXCL_ABI_MINOR,
-		.features = DEVEXCL_FEAT_EXCLUSIVE | DEVEXCL_FEAT_RMAP |
+		/* Mark and access are absent without device-exclusive entries. */
+		.features = (DEVEXCL_HAVE_DEVICE_EXCLUSIVE ?
+			     DEVEXCL_FEAT_EXCLUSIVE : 0) | DEVEXCL_FEAT_RMAP |
 			    DEVEXCL_FEAT_NETLINK | DEVEXCL_FEAT_DEVICE_BUSY |
 			    (DEVEXCL_KBUG_THP_EXCLUSIVE ?
 			     DEVEXCL_FEAT_KBUG_THP_EXCLUSIVE : 0),

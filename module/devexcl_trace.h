@@ -135,7 +135,9 @@ TRACE_EVENT(devexcl_mark,
  *	from the first to past the last revoked page, @npages, and the
  *	triggering thread group (its global pid)
  *
- * Fired in the MMU notifier, on the revoking path, under the context's lock.
+ * Fired for each batch the revocation log records, under the context's
+ * lock: from the MMU notifier on the revoking path, and from RELEASE and
+ * close (cause released).
  */
 TRACE_EVENT(devexcl_revoke,
 	    TP_PROTO(u64 ctx_id, const struct devexcl_revocation_rec *rec),

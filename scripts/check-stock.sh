@@ -25,7 +25,7 @@ log "stock $name: $kver ($(dpkg-query -W -f='${Package} ${Version}' "linux-image
 
 make -C "$DEVEXCL_ROOT" --no-print-directory dkms-install KVER="$kver" >"$DEVEXCL_BUILD/dkms.log" 2>&1 ||
 	{ cat "$DEVEXCL_BUILD/dkms.log" >&2; die "DKMS could not build devexcl for $kver"; }
-ko=$(find "/lib/modules/$kver/updates/dkms" -name 'devexcl.ko*' | head -n1)
+ko=$(find "/lib/modules/$kver/updates/dkms" -name 'devexcl.ko*' 2>/dev/null | head -n1 || true)
 [ -n "$ko" ] || die "DKMS installed no devexcl.ko for $kver"
 case $ko in
 *.xz) xz -dc "$ko" >"$DEVEXCL_BUILD/devexcl.ko" ;;

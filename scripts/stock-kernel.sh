@@ -9,14 +9,14 @@
 # bookworm-security) or 6.12 (Debian 12 carries 6.12 in bookworm-security,
 # as linux-image-6.12.N+deb12-amd64, and in bookworm-backports, as
 # 6.12.N+bpo-amd64: the newer of the two). Old versions leave the archive,
-# so "newest" is resolved now; a release already installed is kept while
-# the archive still has it.
+# so "newest" is resolved now, every time.
 #
-# The image goes to /boot and /lib/modules/KVER as the package puts it; on
-# this machine nothing boots from /boot (there is no boot loader), so the
-# image is only what the test VM boots. The backports packages are pinned
-# by their exact names (see pin_backports), so nothing else on the machine
-# changes version.
+# The image goes to /boot and /lib/modules/KVER as the package puts it. On
+# a machine with a boot loader that would also make it the kernel the
+# machine boots next, so the script refuses there (DEVEXCL_STOCK_ON_BOOT_HOST=1
+# to go on anyway); on a build machine without one the image is only what
+# the test VM boots. The backports packages are pinned by their exact
+# names (see pin_backports), so nothing else on the machine changes version.
 source "$(dirname "$0")/common.sh"
 
 mode=${1:?usage: stock-kernel.sh install|resolve NAME}
@@ -78,6 +78,12 @@ for p in "${want[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root"
+	# A boot loader whose kernel hooks would pick the new image up.
+	if [ "${DEVEXCL_STOCK_ON_BOOT_HOST:-0}" != 1 ] &&
+		{ command -v update-grub || command -v grub-mkconfig || command -v extlinux ||
+			command -v bootctl; } >/dev/null 2>&1; then
+		die "this machine boots from /boot: installing $pkg would make it its next kernel. Set DEVEXCL_STOCK_ON_BOOT_HOST=1 to install it anyway"
+	fi
 	case $kver in *+bpo-amd64) pin_backports "${kver%-amd64}" ;; esac
 	# The image needs initramfs-tools, which needs udev, which must match
 	# the installed systemd exactly: the archive's newest udev would
@@ -91,8 +97,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# change version: a plan with an upgrade ("Inst PKG [OLD] ...") is refused.
 	plan=$(apt-get -s -o Debug::NoLocking=1 install --no-install-recommends "${missing[@]}" </dev/null) ||
 		die "apt cannot install ${missing[*]}"
-	if upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan"); then
-		die "installing ${missing[*]} would upgrade installed packages, refused:"$'\n'"$upgrades"
+	if changes=$(grep -E '^(Inst [^ ]+ \[|Remv )' <<<"$plan"); then
+		rm -f /etc/apt/preferences.d/devexcl-stock-kernels
+		die "installing ${missing[*]} would upgrade or remove installed packages, refused:"$'\n'"$changes"
 	fi
 	log "installing the stock kernel packages: ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2

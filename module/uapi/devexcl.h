@@ -47,7 +47,8 @@ struct devexcl_version {
 	__u64 reserved;
 };
 
-#define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0) /* bind, mark, access, status, release */
+/* mark and access (and bind, status, release); clear without DEVEXCL_KFEAT_DEVICE_EXCLUSIVE */
+#define DEVEXCL_FEAT_EXCLUSIVE _BITULL(0)
 #define DEVEXCL_FEAT_RMAP _BITULL(1) /* inspect page, range and VMA */
 #define DEVEXCL_FEAT_NETLINK _BITULL(2) /* the "devexcl" generic netlink family */
 /*

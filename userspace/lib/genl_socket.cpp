@@ -183,6 +183,9 @@ void GenlSocket::transact(nl_msg* msg, const std::function<void(nl_msg*)>& on_re
     while (!out.done) {
         const int err = nl_recvmsgs(sock_.get(), cb.get());
         if (err < 0 && !out.done) {
+            // The rest of this exchange is still queued: the next request
+            // would read it as its own answer. Start afresh, as stream() does.
+            reconnect();
             throw_nlerr(err, what);
         }
     }
