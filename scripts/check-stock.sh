@@ -54,16 +54,7 @@ vm_status=0
 "$DEVEXCL_ROOT/scripts/vm.sh" --name check --timeout 1200 -- /opt/devexcl/check.sh || vm_status=$?
 run_dir="$vm_out/runs/check"
 cp "$run_dir/output.log" "$results/vm.ktap"
-{
-	echo "TAP version 13"
-	echo "1..1"
-	if [ $vm_status -eq 0 ]; then
-		echo "ok 1 stock_${name}_vm_run_exited_cleanly_with_a_clean_console"
-	else
-		echo "# status $vm_status; console: $run_dir/console.log"
-		echo "not ok 1 stock_${name}_vm_run_exited_cleanly_with_a_clean_console"
-	fi
-} >"$results/vm-run.ktap"
+vm_run_ktap "stock_${name}_vm_run_exited_cleanly_with_a_clean_console" $vm_status "$run_dir" >"$results/vm-run.ktap"
 
 echo
 grep -hE '^not ok' "$results/vm.ktap" "$results/vm-run.ktap" || true

@@ -26,18 +26,7 @@ vm_status=0
 run_dir="$DEVEXCL_BUILD/vm/runs/check"
 cp "$run_dir/output.log" "$results/vm.ktap"
 cp "$run_dir/peer.log" "$results/peer.ktap"
-# The run itself is a result: a splat, crash or timeout fails it even
-# when every test line says ok.
-{
-	echo "TAP version 13"
-	echo "1..1"
-	if [ $vm_status -eq 0 ]; then
-		echo "ok 1 vm_suite_run_exited_cleanly_with_a_clean_console"
-	else
-		echo "# status $vm_status; console: $run_dir/console.log"
-		echo "not ok 1 vm_suite_run_exited_cleanly_with_a_clean_console"
-	fi
-} >"$results/vm-run.ktap"
+vm_run_ktap vm_suite_run_exited_cleanly_with_a_clean_console $vm_status "$run_dir" >"$results/vm-run.ktap"
 
 echo
 ours=()

@@ -31,3 +31,16 @@ log() { printf '[devexcl] %s\n' "$*" >&2; }
 die() { printf '[devexcl] error: %s\n' "$*" >&2; exit 1; }
 
 jobs_count() { nproc 2>/dev/null || echo 2; }
+
+# KTAP for a VM run as a whole: a splat, crash or timeout fails it even when
+# every test line says ok. vm_run_ktap NAME STATUS RUN_DIR
+vm_run_ktap() {
+	echo "TAP version 13"
+	echo "1..1"
+	if [ "$2" -eq 0 ]; then
+		echo "ok 1 $1"
+	else
+		echo "# status $2; console: $3/console.log"
+		echo "not ok 1 $1"
+	fi
+}

@@ -39,12 +39,8 @@ Device Device::open(const std::string& path, AbiCheck check) {
     Device dev(std::move(fd));
     // Before any other ioctl: a module of another ABI may lay out their
     // arguments differently, so they are not even tried.
-    const Version v = dev.version();
     if (check == AbiCheck::Require) {
-        if (const std::string why = abi_mismatch_message(v.abi(), library_version().abi);
-            !why.empty()) {
-            throw_errno(EPROTO, path + ": " + why);
-        }
+        require_compatible_abi(dev.version().abi(), library_version().abi, path);
     }
     return dev;
 }

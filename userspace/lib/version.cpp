@@ -41,9 +41,9 @@ std::string abi_mismatch_message(AbiVersion module, AbiVersion built_for) {
            "uapi/devexcl.h";
 }
 
-void require_compatible_abi(AbiVersion module, AbiVersion built_for) {
+void require_compatible_abi(AbiVersion module, AbiVersion built_for, const std::string& context) {
     if (const std::string message = abi_mismatch_message(module, built_for); !message.empty()) {
-        throw_errno(EPROTO, message);
+        throw_errno(EPROTO, context.empty() ? message : context + ": " + message);
     }
 }
 

@@ -48,8 +48,10 @@ struct LibraryVersion {
 
 // Throws std::system_error(EPROTO) naming both versions and what to do
 // (load a matching devexcl.ko, or rebuild against the loaded one's
-// uapi/devexcl.h) unless abi_compatible(module, built_for).
-void require_compatible_abi(AbiVersion module, AbiVersion built_for = library_version().abi);
+// uapi/devexcl.h) unless abi_compatible(module, built_for). A non-empty
+// `context` (the device path) leads the message.
+void require_compatible_abi(AbiVersion module, AbiVersion built_for = library_version().abi,
+                            const std::string& context = {});
 
 // The text of that error, without throwing; empty when compatible.
 [[nodiscard]] std::string abi_mismatch_message(AbiVersion module, AbiVersion built_for);
