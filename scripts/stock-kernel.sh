@@ -44,7 +44,11 @@ resolve() {
 	local line pkg
 	line=$(available_images | while read -r pkg _; do
 		# An image whose headers are not (yet) in the archive is no use.
-		[ -n "$(apt-cache madison "$(headers_of "$pkg")")" ] && echo "$pkg"
+		# (if, not &&: the loop's status is its last test's, and pipefail
+		# would end the script silently when the newest image has none.)
+		if [ -n "$(apt-cache madison "$(headers_of "$pkg")")" ]; then
+			echo "$pkg"
+		fi
 	done | tail -n1)
 	[ -n "$line" ] || die "no stock $name image with headers in the archive (apt-get update?)"
 	echo "$line"
