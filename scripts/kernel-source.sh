@@ -12,8 +12,9 @@
 # now, not to a pinned version: old versions leave the archive. Prints one line: PACKAGE VERSION TARBALL TOPDIR.
 #
 # The extra suites are pinned to -1 for every package but linux-source-*,
-# and the script checks that `apt-get -s upgrade` plans the same changes
-# after adding them as before; if not, it takes them out again and fails.
+# and the script checks that, on the same package lists, `apt-get -s
+# upgrade` plans the same changes with them as without them, linux-source-*
+# aside; if not, it takes them out again and fails.
 # Their Release files are verified with debian-archive-keyring, which
 # holds the bookworm and trixie archive keys.
 source "$(dirname "$0")/common.sh"
@@ -47,8 +48,25 @@ print_line() {
 	echo "$pkg $version $tarball linux-source-$short"
 }
 
+# What `apt-get -s upgrade` would change, one sorted line per package, but
+# for linux-source-*: upgrading those is what the extra suites are for.
 planned_upgrade() {
-	apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | grep -E '^(Inst|Remv|Conf) ' | sort || true
+	apt-get -s -o Debug::NoLocking=1 "$@" upgrade 2>/dev/null |
+		grep -E '^(Inst|Remv|Conf) ' | grep -Ev '^[A-Za-z]+ linux-source-' | sort || true
+}
+
+# The same, from the same lists, as if the extra suites were not there.
+# Comparing plans from one `apt-get update` keeps what the archive
+# published meanwhile (a point release, a security update) out of the
+# comparison.
+planned_upgrade_without_extra_suites() {
+	local parts file
+	parts=$(mktemp -d)
+	for file in /etc/apt/sources.list.d/*; do
+		[ "$file" = "$sources_file" ] || ln -s "$file" "$parts/"
+	done
+	planned_upgrade -o Dir::Etc::SourceParts="$parts/"
+	rm -rf "$parts"
 }
 
 ensure_suite() {
@@ -58,8 +76,6 @@ ensure_suite() {
 	fi
 	[ "$(id -u)" -eq 0 ] || die "adding the $suite suite needs root"
 	[ -f "$keyring" ] || die "$keyring is missing (install debian-archive-keyring)"
-	local before after
-	before=$(planned_upgrade)
 	cat >"$sources_file" <<-EOF
 		# Added by devexcl's scripts/kernel-source.sh: kernel sources only (see $prefs_file).
 		Types: deb
@@ -91,10 +107,14 @@ ensure_suite() {
 		rm -f "$sources_file" "$prefs_file"
 		die "apt-get update failed with the extra suites (signature?); removed them again"
 	fi
-	after=$(planned_upgrade)
-	if [ "$before" != "$after" ]; then
+	local without with
+	without=$(planned_upgrade_without_extra_suites)
+	with=$(planned_upgrade)
+	if [ "$without" != "$with" ]; then
 		rm -f "$sources_file" "$prefs_file"
 		apt-get update -qq </dev/null || true
+		log "apt-get -s upgrade without and with them:"
+		diff <(echo "$without") <(echo "$with") >&2 || true
 		die "adding the extra suites changed what 'apt-get -s upgrade' would do; removed them again"
 	fi
 }
