@@ -32,6 +32,14 @@ die() { printf '[devexcl] error: %s\n' "$*" >&2; exit 1; }
 
 jobs_count() { nproc 2>/dev/null || echo 2; }
 
+# apt-get install, changing nothing but what it installs: apt 2.6 by default
+# also upgrades the installed binaries of each new package's source package
+# (installing linux-source-6.1 upgraded linux-libc-dev and linux-perf).
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o APT::Get::Upgrade-By-Source-Package=false "$@" </dev/null
+}
+
 # KTAP for a VM run as a whole: a splat, crash or timeout fails it even when
 # every test line says ok. vm_run_ktap NAME STATUS RUN_DIR
 vm_run_ktap() {

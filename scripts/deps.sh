@@ -20,6 +20,5 @@ done
 
 [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or install them"
 log "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+DEBIAN_FRONTEND=noninteractive apt-get update -qq
+apt_install "${missing[@]}"

@@ -148,8 +148,7 @@ install)
 	if [ "$have" != "installed $version" ]; then
 		[ "$(id -u)" -eq 0 ] || die "$pkg $version is not installed; run as root"
 		log "installing $pkg $version from $suite"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			"$pkg=$version" </dev/null >/dev/null
+		apt_install "$pkg=$version" >/dev/null
 	fi
 	print_line "$pkg" "$version"
 	;;

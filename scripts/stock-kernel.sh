@@ -99,14 +99,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# No recommends: firmware and apparmor are for real hardware, and dkms
 	# would pull the linux-headers-amd64 metapackage. Nothing installed may
 	# change version: a plan with an upgrade ("Inst PKG [OLD] ...") is refused.
-	plan=$(apt-get -s -o Debug::NoLocking=1 install --no-install-recommends "${missing[@]}" </dev/null) ||
+	plan=$(apt-get -s -o Debug::NoLocking=1 -o APT::Get::Upgrade-By-Source-Package=false \
+		install --no-install-recommends "${missing[@]}" </dev/null) ||
 		die "apt cannot install ${missing[*]}"
 	if changes=$(grep -E '^(Inst [^ ]+ \[|Remv )' <<<"$plan"); then
 		rm -f /etc/apt/preferences.d/devexcl-stock-kernels
 		die "installing ${missing[*]} would upgrade or remove installed packages, refused:"$'\n'"$changes"
 	fi
 	log "installing the stock kernel packages: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2
+	apt_install "${missing[@]}" >&2
 fi
 [ -f "/boot/vmlinuz-$kver" ] || die "$pkg is installed but /boot/vmlinuz-$kver is missing"
 [ -d "/lib/modules/$kver/build" ] || die "$(headers_of "$pkg") is installed but /lib/modules/$kver/build is missing"
