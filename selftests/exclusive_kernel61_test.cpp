@@ -18,6 +18,7 @@
 #include "devexcl/device.hpp"
 #include "devexcl/error.hpp"
 #include "devexcl/mapping.hpp"
+#include "lib/cpu_pin.hpp"
 #include "lib/kernel_behaviour.hpp"
 #include "lib/kernel_features.hpp"
 #include "lib/kmodule.hpp"

@@ -6,7 +6,6 @@
 //            page) vs the INSPECT_RANGE ioctl: a sparse GiB, a dense 256 MiB
 //   fault:   a revoking fault with a subscribed listener vs without
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -30,9 +29,11 @@
 #include "devexcl/events.hpp"
 #include "devexcl/mapping.hpp"
 #include "devexcl/range_inspector.hpp"
+#include "lib/cpu_pin.hpp"
 
 using namespace devexcl;
 using namespace devexcl::bench;
+using devexcl::test::pin_to_cpu;
 using namespace std::chrono_literals;
 
 namespace {
@@ -213,15 +214,6 @@ double revoking_round_ns(Device& dev, Mapping& buf) {
         buf.as<volatile char>()[off] = 3;
     }
     return (now_s() - t0) / static_cast<double>(pages) * 1e9;
-}
-
-void pin_to_cpu(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (::sched_setaffinity(0, sizeof(set), &set)) {
-        throw_last_errno("sched_setaffinity");
-    }
 }
 
 // The faulting task runs on CPU 0, the listener on the last CPU: the

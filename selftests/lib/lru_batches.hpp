@@ -5,31 +5,13 @@
 // pages; compact_unevictable_allowed is 1).
 #pragma once
 
-#include <sched.h>
-
 namespace devexcl::test {
 
-// Pins the calling thread to the CPU it runs on for the object's lifetime,
-// so that the batches its syscalls fill are the ones
-// drain_this_cpus_lru_batches() drains. Restores the affinity it found.
-class PinnedToThisCpu {
-public:
-    PinnedToThisCpu();
-    ~PinnedToThisCpu();
-    PinnedToThisCpu(const PinnedToThisCpu&) = delete;
-    PinnedToThisCpu& operator=(const PinnedToThisCpu&) = delete;
-
-    int cpu() const { return cpu_; }
-
-private:
-    cpu_set_t saved_{};
-    int cpu_ = -1;
-};
-
-// Drains this CPU's LRU and mlock batches: mlock(2) and munlock(2) of a
-// scratch page each run mlock_vma_pages_range(), which calls
-// lru_add_drain() (6.1 mm/mlock.c:385, 6.12 :447, 7.3 :448). Throws
-// std::system_error with the errno of a failing call.
+// Drains the calling CPU's LRU and mlock batches: mlock(2) and munlock(2)
+// of a scratch page each run mlock_vma_pages_range(), which calls
+// lru_add_drain() (6.1 mm/mlock.c:385, 6.12 :447, 7.3 :448). Pin the
+// thread (cpu_pin.hpp) so that this is the CPU whose batches it filled.
+// Throws std::system_error with the errno of a failing call.
 void drain_this_cpus_lru_batches();
 
 }  // namespace devexcl::test

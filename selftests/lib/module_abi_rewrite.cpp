@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 
@@ -81,18 +83,19 @@ void trace(pid_t pid, AbiVersion abi, RewrittenRun& run) {
 }  // namespace
 
 RewrittenRun run_with_module_abi(AbiVersion abi, const std::function<int()>& body) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        throw_last_errno("pipe2");
+    // A file, not a pipe: the parent reads only after the child has exited,
+    // and a child writing more than a pipe holds would block there forever.
+    UniqueFd out(::memfd_create("abi-rewrite-output", MFD_CLOEXEC));
+    if (out.get() < 0) {
+        throw_last_errno("memfd_create");
     }
-    UniqueFd out(fds[0]), in(fds[1]);
     const pid_t pid = ::fork();
     if (pid < 0) {
         throw_last_errno("fork");
     }
     if (pid == 0) {
-        ::dup2(in.get(), STDOUT_FILENO);
-        ::dup2(in.get(), STDERR_FILENO);
+        ::dup2(out.get(), STDOUT_FILENO);
+        ::dup2(out.get(), STDERR_FILENO);
         if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) {
             ::_exit(126);
         }
@@ -105,11 +108,15 @@ RewrittenRun run_with_module_abi(AbiVersion abi, const std::function<int()>& bod
         std::fflush(nullptr);
         ::_exit(rc);
     }
-    in.reset();
     RewrittenRun run;
     int status = 0;
-    if (::waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+    if (::waitpid(pid, &status, 0) != pid) {
         throw_last_errno("waitpid for the traced child's SIGSTOP");
+    }
+    if (!WIFSTOPPED(status)) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        throw_errno(EPROTO, "the traced child did not stop before its body");
     }
     try {
         trace(pid, abi, run);
@@ -119,7 +126,8 @@ RewrittenRun run_with_module_abi(AbiVersion abi, const std::function<int()>& bod
         throw;
     }
     std::array<char, 4096> buf;
-    for (ssize_t n; (n = ::read(out.get(), buf.data(), buf.size())) > 0;) {
+    for (ssize_t n; (n = ::pread(out.get(), buf.data(), buf.size(),
+                                 static_cast<off_t>(run.output.size()))) > 0;) {
         run.output.append(buf.data(), static_cast<std::size_t>(n));
     }
     return run;
