@@ -46,7 +46,7 @@ PKG_CONFIG_PATH="$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
 	make -s -B -C "$src" O="$stage.build/pkgconfig" ${static:+STATIC=1}
 
 cmake -S "$src" -B "$stage.build/cmake" -DCMAKE_PREFIX_PATH="$stage" \
-	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSUMER_STATIC=${static:+ON}${static:-OFF} >/dev/null
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSUMER_STATIC="$([ -n "$static" ] && echo ON || echo OFF)" >/dev/null
 cmake --build "$stage.build/cmake" -j "$(jobs_count)" >/dev/null
 
 for how in pkgconfig cmake; do

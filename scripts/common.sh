@@ -32,12 +32,21 @@ die() { printf '[devexcl] error: %s\n' "$*" >&2; exit 1; }
 
 jobs_count() { nproc 2>/dev/null || echo 2; }
 
-# apt-get install, changing nothing but what it installs: apt 2.6 by default
-# also upgrades the installed binaries of each new package's source package
-# (installing linux-source-6.1 upgraded linux-libc-dev and linux-perf).
+# Whether a Debian package is installed (not merely known, or removed).
+pkg_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
+}
+
+# apt 2.6 by default also upgrades the installed binaries of each new
+# package's source package (installing linux-source-6.1 upgraded
+# linux-libc-dev and linux-perf). Every install, and every plan that
+# predicts one, passes this.
+DEVEXCL_APT_ONLY_NAMED=(-o APT::Get::Upgrade-By-Source-Package=false)
+
+# apt-get install, changing nothing but what it installs.
 apt_install() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		-o APT::Get::Upgrade-By-Source-Package=false "$@" </dev/null
+		"${DEVEXCL_APT_ONLY_NAMED[@]}" "$@" </dev/null
 }
 
 # KTAP for a VM run as a whole: a splat, crash or timeout fails it even when

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages devexcl needs, and only when one is missing:
-# a warm machine pays one dpkg-query call.
+# a warm machine pays one dpkg-query call per package.
 source "$(dirname "$0")/common.sh"
 
 packages=(
@@ -13,8 +13,7 @@ packages=(
 
 missing=()
 for pkg in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = installed ] || missing+=("$pkg")
+	pkg_installed "$pkg" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

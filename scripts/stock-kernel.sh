@@ -57,9 +57,10 @@ resolve() {
 # bookworm-backports is pinned to -1 but for linux-source-* (see
 # kernel-source.sh); a +bpo image needs its own packages let through, by
 # name, so that upgrades of anything installed stay as they were.
+pin_file=/etc/apt/preferences.d/devexcl-stock-kernels
 pin_backports() {
 	local abi=$1
-	cat >/etc/apt/preferences.d/devexcl-stock-kernels <<-EOF
+	cat >"$pin_file" <<-EOF
 		# Added by devexcl's scripts/stock-kernel.sh: one stock kernel's packages.
 		Package: linux-image-$abi-amd64 linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-$abi
 		Pin: release n=bookworm-backports
@@ -78,7 +79,7 @@ fi
 want=("$pkg" "$(headers_of "$pkg")" dkms)
 missing=()
 for p in "${want[@]}"; do
-	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
+	pkg_installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root"
@@ -89,25 +90,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 		die "this machine boots from /boot: installing $pkg would make it its next kernel. Set DEVEXCL_STOCK_ON_BOOT_HOST=1 to install it anyway"
 	fi
 	case $kver in *+bpo-amd64) pin_backports "${kver%-amd64}" ;; esac
+	# A failed install leaves no pin for packages that are not there.
+	refuse() {
+		rm -f "$pin_file"
+		die "$@"
+	}
 	# The image needs initramfs-tools, which needs udev, which must match
 	# the installed systemd exactly: the archive's newest udev would
 	# upgrade systemd with it. Take the udev of the systemd we have.
-	if [ "$(dpkg-query -W -f='${db:Status-Status}' udev 2>/dev/null || true)" != installed ] &&
+	if ! pkg_installed udev &&
 		systemd_version=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null) && [ -n "$systemd_version" ]; then
 		missing+=("udev=$systemd_version")
 	fi
 	# No recommends: firmware and apparmor are for real hardware, and dkms
 	# would pull the linux-headers-amd64 metapackage. Nothing installed may
 	# change version: a plan with an upgrade ("Inst PKG [OLD] ...") is refused.
-	plan=$(apt-get -s -o Debug::NoLocking=1 -o APT::Get::Upgrade-By-Source-Package=false \
+	plan=$(apt-get -s -o Debug::NoLocking=1 "${DEVEXCL_APT_ONLY_NAMED[@]}" \
 		install --no-install-recommends "${missing[@]}" </dev/null) ||
-		die "apt cannot install ${missing[*]}"
+		refuse "apt cannot install ${missing[*]}"
 	if changes=$(grep -E '^(Inst [^ ]+ \[|Remv )' <<<"$plan"); then
-		rm -f /etc/apt/preferences.d/devexcl-stock-kernels
-		die "installing ${missing[*]} would upgrade or remove installed packages, refused:"$'\n'"$changes"
+		refuse "installing ${missing[*]} would upgrade or remove installed packages, refused:"$'\n'"$changes"
 	fi
 	log "installing the stock kernel packages: ${missing[*]}"
-	apt_install "${missing[@]}" >&2
+	apt_install "${missing[@]}" >&2 || refuse "apt-get install ${missing[*]} failed"
 fi
 [ -f "/boot/vmlinuz-$kver" ] || die "$pkg is installed but /boot/vmlinuz-$kver is missing"
 [ -d "/lib/modules/$kver/build" ] || die "$(headers_of "$pkg") is installed but /lib/modules/$kver/build is missing"
